@@ -1,0 +1,14 @@
+//! `rackmatch`: find the VCV Rack patch that makes a sound.
+//!
+//! The library behind the `rackmatch` CLI: render parameters, audio files,
+//! the project's distance (MSS), and the commands built on them. The DSP lives
+//! in `rackmatch-engine`; this crate does the I/O around it.
+
+#![warn(missing_docs)]
+
+pub mod atomic;
+pub mod mss;
+pub mod pitch;
+pub mod render_batch;
+pub mod render_params;
+pub mod wav;

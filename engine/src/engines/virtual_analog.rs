@@ -1,0 +1,108 @@
+//! Engine 0, "Pair of classic waveforms": a pulse and a variable saw, detuned by
+//! HARMONICS; AUX is the difference of two hard-synced oscillators (engines-0-3.md §B).
+
+use crate::dsp::interpolate::split;
+use crate::dsp::ramp::ParameterRamp;
+use crate::dsp::random::Random;
+use crate::dsp::units::note_to_frequency;
+use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
+use crate::oscillators::variable_saw::VariableSawOscillator;
+use crate::oscillators::variable_shape::VariableShapeOscillator;
+
+/// Detune intervals in semitones; the 0.01 adds about a cent of beating.
+const INTERVALS: [f32; 5] = [0.0, 7.01, 12.01, 19.01, 24.01];
+
+/// State of engine 0.
+#[derive(Clone, Debug, Default)]
+pub struct VirtualAnalogEngine {
+    primary: VariableShapeOscillator,
+    auxiliary: VariableShapeOscillator,
+    sync: VariableShapeOscillator,
+    variable_saw: VariableSawOscillator,
+    square_gain: f32,
+    saw_gain: f32,
+    temp: Block,
+}
+
+/// Smoothstep, applied twice to give plateaus at each interval.
+#[inline]
+fn squash(x: f32) -> f32 {
+    x * x * (3.0 - 2.0 * x)
+}
+
+/// Detune in semitones from HARMONICS: ± up to two octaves, 0 at the centre.
+fn detuning(harmonics: f32) -> f32 {
+    let x = (2.05 * harmonics - 1.025).clamp(-1.0, 1.0);
+    let sign = if x < 0.0 { -1.0 } else { 1.0 };
+    let (integral, fractional) = split(x.abs() * 3.9999);
+    let i = integral as usize;
+    let a = INTERVALS[i];
+    let b = INTERVALS[i + 1];
+    sign * (a + (b - a) * squash(squash(fractional)))
+}
+
+impl Engine for VirtualAnalogEngine {
+    fn render(
+        &mut self,
+        parameters: &EngineParameters,
+        _random: &mut Random,
+        out: &mut Block,
+        aux: &mut Block,
+        _already_enveloped: &mut bool,
+    ) {
+        let note = parameters.note;
+        let timbre = parameters.timbre;
+        let morph = parameters.morph;
+        let sync_amount = timbre * timbre;
+        let auxiliary_detune = detuning(parameters.harmonics);
+        let primary_f = note_to_frequency(note);
+        let auxiliary_f = note_to_frequency(note + auxiliary_detune);
+        let primary_sync_f = note_to_frequency(note + sync_amount * 48.0);
+        let auxiliary_sync_f = note_to_frequency(note + auxiliary_detune + sync_amount * 48.0);
+
+        let shape = (morph * 1.5).clamp(0.0, 1.0);
+        let pw = (0.5 + (morph - 0.66) * 1.46).clamp(0.5, 0.995);
+
+        // AUX: the OUT buffer is scratch for the primary oscillator.
+        self.primary.render(true, primary_f, primary_sync_f, pw, shape, out);
+        self.auxiliary.render(true, auxiliary_f, auxiliary_sync_f, pw, shape, aux);
+        for (a, o) in aux.iter_mut().zip(out.iter()) {
+            *a = (*a - *o) * 0.5;
+        }
+
+        let square_pw = (1.3 * timbre - 0.15).clamp(0.005, 0.5);
+        let square_sync_ratio = if timbre < 0.5 { 0.0 } else { (timbre - 0.5) * (timbre - 0.5) * 4.0 * 48.0 };
+        let square_gain = (timbre * 8.0).min(1.0);
+
+        let mut saw_pw = if morph < 0.5 { morph + 0.5 } else { 1.0 - (morph - 0.5) * 2.0 };
+        saw_pw *= 1.1;
+        let saw_pw = saw_pw.clamp(0.005, 1.0);
+        let saw_shape = (10.0 - 21.0 * morph).clamp(0.0, 1.0);
+        let saw_gain = (8.0 * (1.0 - morph)).clamp(0.02, 1.0);
+
+        let square_sync_f = note_to_frequency(note + square_sync_ratio);
+        self.sync.render(true, primary_f, square_sync_f, square_pw, 1.0, &mut self.temp);
+        self.variable_saw.render(auxiliary_f, saw_pw, saw_shape, out);
+
+        let norm = 1.0 / square_gain.max(saw_gain);
+        let mut square_gain_ramp = ParameterRamp::new(self.square_gain, square_gain * 0.3 * norm, BLOCK_SIZE);
+        let mut saw_gain_ramp = ParameterRamp::new(self.saw_gain, saw_gain * 0.5 * norm, BLOCK_SIZE);
+        for (o, square) in out.iter_mut().zip(self.temp.iter()) {
+            *o = *o * saw_gain_ramp.next() + square_gain_ramp.next() * *square;
+        }
+        self.square_gain = square_gain_ramp.value();
+        self.saw_gain = saw_gain_ramp.value();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detune_is_zero_at_the_centre_and_two_octaves_at_the_ends() {
+        assert_eq!(detuning(0.5), 0.0);
+        assert!((detuning(1.0) - 24.01).abs() < 1e-4);
+        assert!((detuning(0.0) + 24.01).abs() < 1e-4);
+    }
+}

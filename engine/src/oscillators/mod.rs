@@ -1,0 +1,4 @@
+//! Oscillators that belong to particular engines (the generic polyBLEP one is in `dsp`).
+
+pub mod variable_saw;
+pub mod variable_shape;

@@ -1,0 +1,117 @@
+//! Saw with a "notch" plateau that morphs into a variable-slope triangle (engines-0-3.md §A.2).
+
+use crate::dsp::polyblep::{
+    next_blep_sample, next_integrated_blep_sample, this_blep_sample, this_integrated_blep_sample,
+};
+use crate::dsp::ramp::ParameterRamp;
+
+const MAX_FREQUENCY: f32 = 0.25;
+/// Height of the plateau above the saw's top.
+const NOTCH_DEPTH: f32 = 0.2;
+
+/// The saw oscillator of the virtual-analog engine's OUT.
+#[derive(Clone, Debug)]
+pub struct VariableSawOscillator {
+    phase: f32,
+    next_sample: f32,
+    previous_pw: f32,
+    high: bool,
+    frequency: f32,
+    pw: f32,
+    waveshape: f32,
+}
+
+impl Default for VariableSawOscillator {
+    fn default() -> Self {
+        Self {
+            phase: 0.0,
+            next_sample: 0.0,
+            previous_pw: 0.5,
+            high: false,
+            frequency: 0.01,
+            pw: 0.5,
+            waveshape: 0.0,
+        }
+    }
+}
+
+impl VariableSawOscillator {
+    /// Renders a block. `waveshape` 0 = notched saw, 1 = triangle peaking at `pw`.
+    pub fn render(&mut self, frequency: f32, pw: f32, waveshape: f32, out: &mut [f32]) {
+        let frequency = frequency.min(MAX_FREQUENCY);
+        let pw =
+            if frequency >= MAX_FREQUENCY { 0.5 } else { pw.clamp(frequency * 2.0, 1.0 - 2.0 * frequency) };
+        let size = out.len();
+        let mut fm = ParameterRamp::new(self.frequency, frequency, size);
+        let mut pwm = ParameterRamp::new(self.pw, pw, size);
+        let mut waveshape_modulation = ParameterRamp::new(self.waveshape, waveshape, size);
+        let mut next_sample = self.next_sample;
+
+        for y in out.iter_mut() {
+            let mut this_sample = next_sample;
+            next_sample = 0.0;
+            let f = fm.next();
+            let pw = pwm.next();
+            let waveshape = waveshape_modulation.next();
+            let triangle_amount = waveshape;
+            let notch_amount = 1.0 - waveshape;
+            let slope_up = 1.0 / pw;
+            let slope_down = 1.0 / (1.0 - pw);
+
+            self.phase += f;
+            if !self.high && self.phase >= pw {
+                let triangle_step = (slope_up + slope_down) * f * triangle_amount;
+                let notch = (NOTCH_DEPTH + 1.0 - pw) * notch_amount;
+                let t = (self.phase - pw) / (self.previous_pw - pw + f);
+                this_sample += notch * this_blep_sample(t);
+                next_sample += notch * next_blep_sample(t);
+                this_sample -= triangle_step * this_integrated_blep_sample(t);
+                next_sample -= triangle_step * next_integrated_blep_sample(t);
+                self.high = true;
+            } else if self.phase >= 1.0 {
+                self.phase -= 1.0;
+                let triangle_step = (slope_up + slope_down) * f * triangle_amount;
+                let notch = (NOTCH_DEPTH + 1.0) * notch_amount;
+                let t = self.phase / f;
+                this_sample -= notch * this_blep_sample(t);
+                next_sample -= notch * next_blep_sample(t);
+                this_sample += triangle_step * this_integrated_blep_sample(t);
+                next_sample += triangle_step * next_integrated_blep_sample(t);
+                self.high = false;
+            }
+
+            let phase = self.phase;
+            let notch_saw = if phase < pw { phase } else { 1.0 + NOTCH_DEPTH };
+            let triangle = if phase < pw { phase * slope_up } else { 1.0 - (phase - pw) * slope_down };
+            next_sample += notch_saw * notch_amount + triangle * triangle_amount;
+            self.previous_pw = pw;
+            *y = (2.0 * this_sample - 1.0) / (1.0 + NOTCH_DEPTH);
+        }
+
+        self.next_sample = next_sample;
+        self.frequency = fm.value();
+        self.pw = pwm.value();
+        self.waveshape = waveshape_modulation.value();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saw_with_notch_has_the_period_and_plateau() {
+        let mut osc = VariableSawOscillator::default();
+        let mut block = [0.0f32; 12];
+        let mut out = Vec::new();
+        for _ in 0..1000 {
+            osc.render(0.005, 0.7, 0.0, &mut block);
+            out.extend_from_slice(&block);
+        }
+        let tail = &out[1200..];
+        let periods = tail.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count();
+        assert!((periods as i32 - 54).abs() <= 1, "{periods}");
+        let top = tail.iter().fold(f32::MIN, |m, &x| m.max(x));
+        assert!((top - 1.4 / 1.2).abs() < 0.05, "plateau at 1.2: {top}");
+    }
+}
