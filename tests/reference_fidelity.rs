@@ -100,3 +100,78 @@ fn check_model(model: u32, min_exact: usize) {
 fn model_00_pair_of_classic_waveforms() {
     check_model(0, 4);
 }
+
+#[test]
+fn model_01_waveshaping_oscillator() {
+    check_model(1, 0);
+}
+
+#[test]
+fn model_02_two_operator_fm() {
+    check_model(2, 0);
+}
+
+#[test]
+fn model_03_granular_formant_oscillator() {
+    check_model(3, 0);
+}
+
+#[test]
+fn model_04_harmonic_oscillator() {
+    check_model(4, 0);
+}
+
+#[test]
+fn model_05_wavetable_oscillator() {
+    check_model(5, 0);
+}
+
+#[test]
+fn model_06_chords() {
+    check_model(6, 0);
+}
+
+#[test]
+fn model_07_vowel_and_speech_synthesis() {
+    check_model(7, 0);
+}
+
+#[test]
+fn model_08_granular_cloud() {
+    check_model(8, 0);
+}
+
+#[test]
+fn model_09_filtered_noise() {
+    check_model(9, 0);
+}
+
+#[test]
+fn model_10_particle_noise() {
+    check_model(10, 0);
+}
+
+#[test]
+fn model_11_inharmonic_string_modeling() {
+    check_model(11, 0);
+}
+
+#[test]
+fn model_12_modal_resonator() {
+    check_model(12, 0);
+}
+
+#[test]
+fn model_13_analog_bass_drum() {
+    check_model(13, 0);
+}
+
+#[test]
+fn model_14_analog_snare_drum() {
+    check_model(14, 0);
+}
+
+#[test]
+fn model_15_analog_hi_hat() {
+    check_model(15, 0);
+}
