@@ -6,9 +6,16 @@
 
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod atomic;
+pub mod audio_in;
+pub mod features;
+pub mod index;
+pub mod library;
 pub mod mss;
 pub mod pitch;
 pub mod render_batch;
 pub mod render_params;
+pub mod rng;
+pub mod space;
 pub mod wav;

@@ -23,10 +23,31 @@ pub struct PitchFrame {
     pub confidence: f64,
 }
 
-/// YIN estimates for every voiced frame of `x`.
+/// Frame length and hop of a YIN analysis.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct YinSettings {
+    /// Window length in seconds (the analysed segment is twice as long).
+    pub frame_seconds: f64,
+    /// Seconds between frames.
+    pub hop_seconds: f64,
+}
+
+impl Default for YinSettings {
+    /// audiocompare.py's settings: 40 ms frames every 10 ms.
+    fn default() -> Self {
+        Self { frame_seconds: 0.04, hop_seconds: 0.01 }
+    }
+}
+
+/// YIN estimates for every voiced frame of `x`, with audiocompare.py's settings.
 pub fn yin_frames(x: &[f64], sample_rate: f64) -> Vec<PitchFrame> {
-    let frame = (0.04 * sample_rate) as usize;
-    let hop = (0.01 * sample_rate) as usize;
+    yin_frames_with(x, sample_rate, YinSettings::default())
+}
+
+/// YIN estimates for every voiced frame of `x`.
+pub fn yin_frames_with(x: &[f64], sample_rate: f64, settings: YinSettings) -> Vec<PitchFrame> {
+    let frame = (settings.frame_seconds * sample_rate) as usize;
+    let hop = ((settings.hop_seconds * sample_rate) as usize).max(1);
     let tau_min = (sample_rate / F0_MAX) as usize;
     let tau_max = ((sample_rate / F0_MIN) as usize).min(frame - 1);
     let nfft = (3 * frame).next_power_of_two();

@@ -1,0 +1,8 @@
+//! Signal analysis for matching: spectra, mel bands, envelopes, segments.
+//!
+//! Pure functions over sample slices; the feature vector in `features` is built from these.
+
+pub mod envelope;
+pub mod mel;
+pub mod segment;
+pub mod spectrogram;

@@ -1,0 +1,375 @@
+//! Patch libraries on disk: N points of a space with their features, no audio.
+//!
+//! Layout of a library directory:
+//! - `library.json`: the manifest (space, seed, size, feature version, chunk size);
+//! - `chunk-NNNNNN.bin`: points `[k·C, (k+1)·C)`, each written atomically when
+//!   complete, so an interrupted build loses at most the chunks in flight and a
+//!   rerun renders only what is missing.
+//!
+//! A chunk: magic `RMLC`, version, first index, count, knob count, dims; then per
+//! point the model (u8), trigger mode (u8), knob values (i32, 1e-4 units) and
+//! features (f16); then an FNV-1a 64 checksum of everything before it.
+//! Points depend only on (space, seed, index), so a library can grow.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use half::f16;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::atomic::{write_atomically, write_bytes_atomically};
+use crate::features::{FeatureExtractor, DIMS, FEATURE_VERSION};
+use crate::render_batch::{progress_bar, render_params};
+use crate::space::{Space, SpacePoint};
+
+/// Version of the on-disk format.
+pub const LIBRARY_FORMAT: u32 = 1;
+/// Points per chunk file.
+pub const CHUNK_SIZE: usize = 1024;
+/// Size of the library `match` builds on first use.
+pub const DEFAULT_SIZE: usize = 16_384;
+/// Seed of the default library.
+pub const DEFAULT_SEED: u64 = 1;
+
+const MAGIC: &[u8; 4] = b"RMLC";
+
+/// What a library holds and how it was made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// On-disk format version.
+    pub format: u32,
+    /// Feature definition version.
+    pub feature_version: u32,
+    /// Feature dimensions.
+    pub dims: usize,
+    /// The space the points come from.
+    pub space: Space,
+    /// Sampling seed.
+    pub seed: u64,
+    /// Number of points.
+    pub size: usize,
+    /// Points per chunk.
+    pub chunk_size: usize,
+}
+
+/// A loaded library: every point with its raw features.
+#[derive(Clone, Debug)]
+pub struct Library {
+    /// Where it lives.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// Points in index order.
+    pub points: Vec<SpacePoint>,
+    /// Raw features, `points.len() × DIMS`, row-major.
+    pub features: Vec<f32>,
+}
+
+/// A problem with a library directory.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    /// An I/O failure on a named file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The directory holds a library that does not fit the request.
+    #[error("{path}: {problem}")]
+    Mismatch {
+        /// The directory.
+        path: PathBuf,
+        /// What differs.
+        problem: String,
+    },
+    /// A file is damaged.
+    #[error("{path}: damaged library file: {problem}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The build was interrupted (Ctrl-C); finished chunks are kept.
+    #[error("interrupted; finished chunks are kept, run the same command again to continue")]
+    Interrupted,
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LibraryError + '_ {
+    move |source| LibraryError::Io { path: path.to_path_buf(), source }
+}
+
+/// Where `match` keeps the default library of a space: under the user's data
+/// directory (`$XDG_DATA_HOME`, usually `~/.local/share/rackmatch/libraries/`).
+pub fn default_library_dir(space: &Space) -> PathBuf {
+    let base = std::env::var_os("RACKMATCH_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("rackmatch")))
+        .unwrap_or_else(|| PathBuf::from(".rackmatch"));
+    base.join("libraries").join(format!(
+        "{}-seed{DEFAULT_SEED}-n{DEFAULT_SIZE}-f{FEATURE_VERSION}-{:016x}",
+        space.name,
+        fnv1a(&serde_json::to_vec(space).unwrap_or_default())
+    ))
+}
+
+/// Builds (or finishes, or grows) a library of `size` points in `dir`.
+///
+/// Chunks already on disk and intact are kept; the rest are rendered in
+/// parallel with a progress bar. `stop` is polled between points.
+pub fn build(
+    dir: &Path,
+    space: &Space,
+    seed: u64,
+    size: usize,
+    stop: &AtomicBool,
+) -> Result<Manifest, LibraryError> {
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let manifest_path = dir.join("library.json");
+    let manifest = Manifest {
+        format: LIBRARY_FORMAT,
+        feature_version: FEATURE_VERSION,
+        dims: DIMS,
+        space: space.clone(),
+        seed,
+        size,
+        chunk_size: CHUNK_SIZE,
+    };
+    if manifest_path.exists() {
+        let existing = read_manifest(dir)?;
+        let same_source = existing.space == manifest.space
+            && existing.seed == seed
+            && existing.feature_version == FEATURE_VERSION
+            && existing.chunk_size == CHUNK_SIZE
+            && existing.format == LIBRARY_FORMAT;
+        if !same_source {
+            return Err(LibraryError::Mismatch {
+                path: dir.to_path_buf(),
+                problem: format!(
+                    "holds a library of space {:?} with seed {} (feature version {}); use another --dir or delete it",
+                    existing.space.name, existing.seed, existing.feature_version
+                ),
+            });
+        }
+    }
+    let chunks = size.div_ceil(CHUNK_SIZE);
+    let missing: Vec<usize> = (0..chunks)
+        .filter(|&k| {
+            read_chunk(&chunk_path(dir, k), k * CHUNK_SIZE, chunk_len(k, size), space.knobs.len()).is_err()
+        })
+        .collect();
+    // The manifest is written before any chunk so that a resumed build knows what it was building.
+    let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
+    write_bytes_atomically(&manifest_path, &json).map_err(io_error(&manifest_path))?;
+
+    let todo: u64 = missing.iter().map(|&k| chunk_len(k, size) as u64).sum();
+    if todo > 0 {
+        let bar = progress_bar(todo, &format!("building library {} ({size} patches)", space.name));
+        let result = missing.par_iter().try_for_each(|&k| {
+            let first = k * CHUNK_SIZE;
+            let count = chunk_len(k, size);
+            let extractor = FeatureExtractor::new();
+            let mut entries = Vec::with_capacity(count);
+            for index in first..first + count {
+                if stop.load(Ordering::Relaxed) {
+                    return Err(LibraryError::Interrupted);
+                }
+                let point = space.point(seed, index as u64);
+                let features = point_features(space, &point, &extractor);
+                entries.push((point, features));
+                bar.inc(1);
+            }
+            let path = chunk_path(dir, k);
+            write_chunk(&path, first, space.knobs.len(), &entries).map_err(io_error(&path))
+        });
+        bar.finish_and_clear();
+        result?;
+    }
+    Ok(manifest)
+}
+
+/// Renders a point as the space defines it and computes its features from OUT.
+pub fn point_features(space: &Space, point: &SpacePoint, extractor: &FeatureExtractor) -> [f32; DIMS] {
+    let params = space.render_params(point, "library", space.seconds, 0.0);
+    let out: Vec<f32> = render_params(&params).iter().map(|f| f[0]).collect();
+    extractor.extract(&out)
+}
+
+/// Reads a library's manifest.
+pub fn read_manifest(dir: &Path) -> Result<Manifest, LibraryError> {
+    let path = dir.join("library.json");
+    let text = std::fs::read(&path).map_err(io_error(&path))?;
+    serde_json::from_slice(&text).map_err(|e| LibraryError::Corrupt { path, problem: e.to_string() })
+}
+
+/// Loads a complete library.
+pub fn load(dir: &Path) -> Result<Library, LibraryError> {
+    let manifest = read_manifest(dir)?;
+    if manifest.format != LIBRARY_FORMAT
+        || manifest.feature_version != FEATURE_VERSION
+        || manifest.dims != DIMS
+    {
+        return Err(LibraryError::Mismatch {
+            path: dir.to_path_buf(),
+            problem: format!(
+                "was built by another rackmatch (format {}, feature version {}); rebuild it with `rackmatch library build`",
+                manifest.format, manifest.feature_version
+            ),
+        });
+    }
+    let chunks = manifest.size.div_ceil(manifest.chunk_size);
+    let mut points = Vec::with_capacity(manifest.size);
+    let mut features = Vec::with_capacity(manifest.size * DIMS);
+    for k in 0..chunks {
+        let path = chunk_path(dir, k);
+        let (chunk_points, chunk_features) = read_chunk(
+            &path,
+            k * manifest.chunk_size,
+            chunk_len(k, manifest.size),
+            manifest.space.knobs.len(),
+        )
+        .map_err(|problem| LibraryError::Corrupt {
+            path: path.clone(),
+            problem: format!("{problem} (run `rackmatch library build` on this directory to repair it)"),
+        })?;
+        points.extend(chunk_points);
+        features.extend(chunk_features);
+    }
+    Ok(Library { dir: dir.to_path_buf(), manifest, points, features })
+}
+
+fn chunk_len(k: usize, size: usize) -> usize {
+    CHUNK_SIZE.min(size - k * CHUNK_SIZE)
+}
+
+fn chunk_path(dir: &Path, k: usize) -> PathBuf {
+    dir.join(format!("chunk-{k:06}.bin"))
+}
+
+fn write_chunk(
+    path: &Path,
+    first: usize,
+    knobs: usize,
+    entries: &[(SpacePoint, [f32; DIMS])],
+) -> std::io::Result<()> {
+    let mut bytes = Vec::with_capacity(32 + entries.len() * (2 + knobs * 4 + DIMS * 2) + 8);
+    bytes.extend_from_slice(MAGIC);
+    for value in [LIBRARY_FORMAT, first as u32, entries.len() as u32, knobs as u32, DIMS as u32] {
+        bytes.extend_from_slice(&value.to_le_bytes());
+    }
+    for (point, features) in entries {
+        bytes.push(point.model);
+        bytes.push(point.mode);
+        for &v in &point.knobs {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        for &f in features {
+            bytes.extend_from_slice(&f16::from_f32(f).to_le_bytes());
+        }
+    }
+    let checksum = fnv1a(&bytes);
+    bytes.extend_from_slice(&checksum.to_le_bytes());
+    write_atomically(path, |w| w.write_all(&bytes))
+}
+
+fn read_chunk(
+    path: &Path,
+    first: usize,
+    count: usize,
+    knobs: usize,
+) -> Result<(Vec<SpacePoint>, Vec<f32>), String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let header = 4 + 5 * 4;
+    let record = 2 + knobs * 4 + DIMS * 2;
+    if bytes.len() != header + count * record + 8 {
+        return Err(format!("{} bytes, expected {}", bytes.len(), header + count * record + 8));
+    }
+    let (body, tail) = bytes.split_at(bytes.len() - 8);
+    if fnv1a(body).to_le_bytes() != tail {
+        return Err("checksum mismatch".into());
+    }
+    let word = |i: usize| u32::from_le_bytes(body[4 + 4 * i..8 + 4 * i].try_into().expect("4 bytes"));
+    if &body[..4] != MAGIC
+        || word(0) != LIBRARY_FORMAT
+        || word(1) as usize != first
+        || word(2) as usize != count
+        || word(3) as usize != knobs
+        || word(4) as usize != DIMS
+    {
+        return Err("header does not match the manifest".into());
+    }
+    let mut points = Vec::with_capacity(count);
+    let mut features = Vec::with_capacity(count * DIMS);
+    for r in body[header..].chunks_exact(record) {
+        let knob_values = r[2..2 + knobs * 4]
+            .chunks_exact(4)
+            .map(|b| i32::from_le_bytes(b.try_into().expect("4 bytes")))
+            .collect();
+        points.push(SpacePoint { model: r[0], mode: r[1], knobs: knob_values });
+        features
+            .extend(r[2 + knobs * 4..].chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32()));
+    }
+    Ok((points, features))
+}
+
+/// FNV-1a, 64 bit: a cheap checksum for torn or damaged files.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny_space() -> Space {
+        let mut space = Space::default_space();
+        space.models = vec![0];
+        space.seconds = 0.1;
+        space
+    }
+
+    #[test]
+    fn build_is_deterministic_resumable_and_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let space = tiny_space();
+        let stop = AtomicBool::new(false);
+        build(dir.path(), &space, 5, CHUNK_SIZE + 10, &stop).unwrap();
+        let first = load(dir.path()).unwrap();
+        assert_eq!(first.points.len(), CHUNK_SIZE + 10);
+        assert_eq!(first.points[3], space.point(5, 3));
+        let chunk0 = std::fs::read(dir.path().join("chunk-000000.bin")).unwrap();
+        // Damage the second chunk: a rebuild redoes only that one.
+        std::fs::write(dir.path().join("chunk-000001.bin"), b"torn").unwrap();
+        assert!(load(dir.path()).unwrap_err().to_string().contains("chunk-000001.bin"));
+        build(dir.path(), &space, 5, CHUNK_SIZE + 10, &stop).unwrap();
+        let second = load(dir.path()).unwrap();
+        assert_eq!(first.features, second.features);
+        assert_eq!(chunk0, std::fs::read(dir.path().join("chunk-000000.bin")).unwrap());
+    }
+
+    #[test]
+    fn another_space_in_the_same_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let stop = AtomicBool::new(false);
+        build(dir.path(), &tiny_space(), 5, 4, &stop).unwrap();
+        let err = build(dir.path(), &tiny_space(), 6, 4, &stop).unwrap_err();
+        assert!(matches!(err, LibraryError::Mismatch { .. }), "{err}");
+    }
+
+    #[test]
+    fn an_interrupted_build_keeps_nothing_half_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let stop = AtomicBool::new(true);
+        let err = build(dir.path(), &tiny_space(), 5, 8, &stop).unwrap_err();
+        assert!(matches!(err, LibraryError::Interrupted));
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["library.json"]);
+    }
+}
