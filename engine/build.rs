@@ -55,8 +55,152 @@ fn main() {
     writeln!(out, "/// 192 integrated waves of 260 samples (256 + 4 guard).").unwrap();
     writeln!(out, "pub static INTEGRATED_WAVES: [i16; 49920] = [{}];", items.join(",")).unwrap();
 
+    emit_speech_tables(&mut out, &data);
+
     let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("tables.rs");
     std::fs::write(dest, out).unwrap();
+
+    let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("lpc_word_frames.rs");
+    std::fs::write(dest, lpc_word_frames_test_vector(&data)).unwrap();
+}
+
+/// The speech engine's tables: LPC codebooks, pulse, phonemes and word banks,
+/// the naive formant table and the SAM phoneme table.
+fn emit_speech_tables(out: &mut String, data: &Path) {
+    let pulse = read_json(&data.join("lpc_excitation_pulse.json"));
+    let pulse = int_list(&pulse["data"], "lpc_excitation_pulse");
+    emit_ints(
+        out,
+        "LPC_EXCITATION_PULSE",
+        "i8",
+        &pulse,
+        "LPC glottal pulse: 20 samples at 8 kHz, 32x oversampled.",
+    );
+
+    let codebooks = read_json(&data.join("lpc_codebooks.json"));
+    for (name, key, ty) in [
+        ("LPC_ENERGY", "energy", "u8"),
+        ("LPC_PERIOD", "period", "u8"),
+        ("LPC_K0", "k0", "i16"),
+        ("LPC_K1", "k1", "i16"),
+        ("LPC_K2", "k2", "i8"),
+        ("LPC_K3", "k3", "i8"),
+        ("LPC_K4", "k4", "i8"),
+        ("LPC_K5", "k5", "i8"),
+        ("LPC_K6", "k6", "i8"),
+        ("LPC_K7", "k7", "i8"),
+        ("LPC_K8", "k8", "i8"),
+        ("LPC_K9", "k9", "i8"),
+    ] {
+        let values = int_list(&codebooks[key], key);
+        let bits = codebooks["field_bits"][key].as_u64().expect("lpc_codebooks.json: field_bits");
+        assert_eq!(values.len(), 1 << bits, "lpc_codebooks.json: {key} size");
+        emit_ints(out, name, ty, &values, &format!("LPC codebook `{key}`, indexed by its {bits}-bit code."));
+    }
+
+    let phonemes = read_json(&data.join("lpc_phonemes.json"));
+    let rows = phonemes["data"].as_array().expect("lpc_phonemes.json: data");
+    writeln!(out, "/// Fixed LPC frames: energy, period, k0..k9 (rows 0-4 vowels, 5-14 consonants).")
+        .unwrap();
+    writeln!(out, "pub static LPC_PHONEMES: [[i16; 12]; {}] = [", rows.len()).unwrap();
+    for row in rows {
+        let row = int_list(row, "lpc_phonemes row");
+        assert_eq!(row.len(), 12, "lpc_phonemes.json: row length");
+        writeln!(out, "    {},", int_array(&row)).unwrap();
+    }
+    out.push_str("];\n");
+
+    let banks = read_json(&data.join("lpc_word_banks.json"));
+    let banks = banks["banks"].as_array().expect("lpc_word_banks.json: banks");
+    for (index, bank) in banks.iter().enumerate() {
+        let bytes = int_list(&bank["bytes"], "lpc_word_banks bytes");
+        assert_eq!(bytes.len() as u64, bank["size"].as_u64().unwrap(), "lpc_word_banks.json: size");
+        emit_ints(out, &format!("LPC_WORD_BANK_{index}"), "u8", &bytes, "LPC word bank bit stream.");
+    }
+    let names: Vec<String> = (0..banks.len()).map(|i| format!("&LPC_WORD_BANK_{i}")).collect();
+    writeln!(out, "/// The LPC word banks, in HARMONICS order.").unwrap();
+    writeln!(out, "pub static LPC_WORD_BANKS: [&[u8]; {}] = [{}];", banks.len(), names.join(", ")).unwrap();
+
+    let naive = read_json(&data.join("naive_speech_formants.json"));
+    let phonemes = naive["data"].as_array().expect("naive_speech_formants.json: data");
+    writeln!(out, "/// Naive formant table [phoneme][register][formant] = [MIDI note, amplitude x256].")
+        .unwrap();
+    writeln!(out, "pub static NAIVE_SPEECH_FORMANTS: [[[[u8; 2]; 5]; 5]; {}] = [", phonemes.len()).unwrap();
+    for phoneme in phonemes {
+        out.push_str("    [\n");
+        for register in phoneme.as_array().unwrap() {
+            let formants: Vec<String> = register
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| int_array(&int_list(f, "naive formant")))
+                .collect();
+            assert_eq!(formants.len(), 5, "naive_speech_formants.json: formants");
+            writeln!(out, "        [{}],", formants.join(", ")).unwrap();
+        }
+        out.push_str("    ],\n");
+    }
+    out.push_str("];\n");
+
+    let sam = read_json(&data.join("sam_phonemes.json"));
+    let phonemes = sam["phonemes"].as_array().expect("sam_phonemes.json: phonemes");
+    writeln!(out, "/// SAM phonemes [row][formant] = [frequency / 8 Hz, amplitude index].").unwrap();
+    writeln!(out, "pub static SAM_PHONEMES: [[[u8; 2]; 3]; {}] = [", phonemes.len()).unwrap();
+    for phoneme in phonemes {
+        let formants: Vec<String> =
+            phoneme.as_array().unwrap().iter().map(|f| int_array(&int_list(f, "sam formant"))).collect();
+        assert_eq!(formants.len(), 3, "sam_phonemes.json: formants");
+        writeln!(out, "    [{}],", formants.join(", ")).unwrap();
+    }
+    out.push_str("];\n");
+    let lut = float_list(&sam["formant_amplitude_lut"], "formant_amplitude_lut");
+    emit_f32(out, "SAM_FORMANT_AMPLITUDE", &lut);
+}
+
+/// The decoded word banks (`lpc_word_frames.json`) and the words' byte offsets,
+/// a test vector for the word-bank decoder; only unit tests include it.
+fn lpc_word_frames_test_vector(data: &Path) -> String {
+    let mut out = String::from("// Generated by build.rs from engine/data. Do not edit.\n");
+    let frames = read_json(&data.join("lpc_word_frames.json"));
+    let frames = frames["banks"].as_array().expect("lpc_word_frames.json: banks");
+    let banks = read_json(&data.join("lpc_word_banks.json"));
+    let banks = banks["banks"].as_array().expect("lpc_word_banks.json: banks");
+    let mut frame_names = Vec::new();
+    let mut boundary_names = Vec::new();
+    let mut offset_names = Vec::new();
+    for (index, (decoded, bank)) in frames.iter().zip(banks).enumerate() {
+        let rows = decoded["frames"].as_array().unwrap();
+        writeln!(out, "static FRAMES_{index}: [[i16; 12]; {}] = [", rows.len()).unwrap();
+        for row in rows {
+            writeln!(out, "    {},", int_array(&int_list(row, "frame"))).unwrap();
+        }
+        out.push_str("];\n");
+        let boundaries = int_list(&decoded["word_boundaries"], "word_boundaries");
+        writeln!(
+            out,
+            "static BOUNDARIES_{index}: [usize; {}] = {};",
+            boundaries.len(),
+            int_array(&boundaries)
+        )
+        .unwrap();
+        let offsets: Vec<i64> =
+            bank["words"].as_array().unwrap().iter().map(|w| w["byte_offset"].as_i64().unwrap()).collect();
+        writeln!(out, "static BYTE_OFFSETS_{index}: [usize; {}] = {};", offsets.len(), int_array(&offsets))
+            .unwrap();
+        frame_names.push(format!("&FRAMES_{index}"));
+        boundary_names.push(format!("&BOUNDARIES_{index}"));
+        offset_names.push(format!("&BYTE_OFFSETS_{index}"));
+    }
+    let n = frame_names.len();
+    writeln!(out, "/// Decoded frames of each bank: energy, period, k0..k9.").unwrap();
+    writeln!(out, "pub static LPC_WORD_FRAMES: [&[[i16; 12]]; {n}] = [{}];", frame_names.join(", ")).unwrap();
+    writeln!(out, "/// First frame of each word, plus the total.").unwrap();
+    writeln!(out, "pub static LPC_WORD_BOUNDARIES: [&[usize]; {n}] = [{}];", boundary_names.join(", "))
+        .unwrap();
+    writeln!(out, "/// First byte of each word in the bank's bit stream.").unwrap();
+    writeln!(out, "pub static LPC_WORD_BYTE_OFFSETS: [&[usize]; {n}] = [{}];", offset_names.join(", "))
+        .unwrap();
+    out
 }
 
 fn read_json(path: &Path) -> serde_json::Value {
@@ -71,6 +215,33 @@ fn float_list(value: &serde_json::Value, what: &str) -> Vec<f64> {
         .iter()
         .map(|v| v.as_f64().unwrap_or_else(|| panic!("{what}: not a number")))
         .collect()
+}
+
+fn int_list(value: &serde_json::Value, what: &str) -> Vec<i64> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}: not an array"))
+        .iter()
+        .map(|v| v.as_i64().unwrap_or_else(|| panic!("{what}: not an integer")))
+        .collect()
+}
+
+fn int_array(values: &[i64]) -> String {
+    let items: Vec<String> = values.iter().map(i64::to_string).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Emits an integer table, checking that every value fits the Rust type.
+fn emit_ints(out: &mut String, name: &str, ty: &str, values: &[i64], doc: &str) {
+    let (min, max) = match ty {
+        "i8" => (i8::MIN as i64, i8::MAX as i64),
+        "u8" => (0, u8::MAX as i64),
+        "i16" => (i16::MIN as i64, i16::MAX as i64),
+        _ => panic!("unsupported type {ty}"),
+    };
+    assert!(values.iter().all(|v| (min..=max).contains(v)), "{name}: value out of {ty} range");
+    writeln!(out, "/// {doc}").unwrap();
+    writeln!(out, "pub static {name}: [{ty}; {}] = {};", values.len(), int_array(values)).unwrap();
 }
 
 fn emit_f32(out: &mut String, name: &str, values: &[f64]) {

@@ -3,6 +3,7 @@
 
 use crate::dsp::random::Random;
 
+pub mod speech;
 pub mod virtual_analog;
 
 /// Samples per block: the voice renders and reads its controls in blocks of 12.
@@ -129,6 +130,7 @@ pub static ENGINES: [EngineInfo; ENGINE_COUNT] = [
 pub fn new_engine(index: usize) -> Option<Box<dyn Engine>> {
     let engine: Box<dyn Engine> = match index {
         0 => Box::new(virtual_analog::VirtualAnalogEngine::default()),
+        7 => Box::new(speech::SpeechEngine::default()),
         _ => return None,
     };
     Some(engine)
