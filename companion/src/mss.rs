@@ -73,6 +73,24 @@ pub struct Mss {
     resolutions: Vec<StftResolution>,
 }
 
+/// A reference signal's magnitudes, computed once for many comparisons.
+pub struct PreparedReference {
+    len: usize,
+    magnitudes: Vec<Vec<f64>>,
+}
+
+impl PreparedReference {
+    /// Length of the reference in samples.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the reference is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 impl Default for Mss {
     fn default() -> Self {
         Self { resolutions: RESOLUTIONS.iter().map(|&(n, h, w)| StftResolution::new(n, h, w)).collect() }
@@ -89,6 +107,26 @@ impl Mss {
             let (ma, _) = resolution.magnitudes(a);
             let (mb, _) = resolution.magnitudes(b);
             total += spectral_terms(&ma, &mb);
+        }
+        total / self.resolutions.len() as f64
+    }
+
+    /// Computes a reference's magnitudes once.
+    pub fn prepare(&self, reference: &[f64]) -> PreparedReference {
+        PreparedReference {
+            len: reference.len(),
+            magnitudes: self.resolutions.iter().map(|r| r.magnitudes(reference).0).collect(),
+        }
+    }
+
+    /// MSS of `candidate` against a prepared reference; the candidate must be
+    /// exactly as long as the reference.
+    pub fn distance_prepared(&self, reference: &PreparedReference, candidate: &[f64]) -> f64 {
+        assert_eq!(candidate.len(), reference.len, "candidate and reference lengths");
+        let mut total = 0.0;
+        for (resolution, ma) in self.resolutions.iter().zip(&reference.magnitudes) {
+            let (mb, _) = resolution.magnitudes(candidate);
+            total += spectral_terms(ma, &mb);
         }
         total / self.resolutions.len() as f64
     }
@@ -138,6 +176,14 @@ mod tests {
         let d_far = mss(&x, &far);
         assert!(d_near > 0.0 && d_near < 0.05, "{d_near}");
         assert!(d_far > 1.0, "{d_far}");
+    }
+
+    #[test]
+    fn prepared_reference_gives_the_same_distance() {
+        let x: Vec<f64> = (0..4800).map(|i| (i as f64 * 0.05).sin()).collect();
+        let y: Vec<f64> = (0..4800).map(|i| (i as f64 * 0.07).sin()).collect();
+        let m = Mss::default();
+        assert_eq!(m.distance_prepared(&m.prepare(&x), &y), m.distance(&x, &y));
     }
 
     #[test]

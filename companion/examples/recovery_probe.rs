@@ -1,0 +1,36 @@
+use std::sync::atomic::AtomicBool;
+use rackmatch::features::FeatureExtractor;
+use rackmatch::index::Index;
+use rackmatch::library;
+use rackmatch::matching::{knn_candidates, PreparedTarget};
+use rackmatch::render_batch::render_params;
+use rackmatch::space::Space;
+
+fn main() {
+    let mut space = Space::default_space();
+    let models: Vec<u32> = std::env::args().nth(1).unwrap().split(',').map(|s| s.parse().unwrap()).collect();
+    space.models = models;
+    let size: usize = std::env::args().nth(2).unwrap().parse().unwrap();
+    let dir = std::path::PathBuf::from("/tmp/probe-lib");
+    let _ = std::fs::remove_dir_all(&dir);
+    let t = std::time::Instant::now();
+    library::build(&dir, &space, 1, size, &AtomicBool::new(false)).unwrap();
+    eprintln!("build {:.1}s", t.elapsed().as_secs_f64());
+    let lib = library::load(&dir).unwrap();
+    let index = Index::build(&lib.features);
+    let ex = FeatureExtractor::new();
+    let mut mss = vec![]; let mut eng = 0; let mut note = 0;
+    for i in 0..40u64 {
+        let p = space.point(999, i);
+        let params = space.render_params(&p, "t", 1.0, 0.0);
+        let out: Vec<f32> = render_params(&params).iter().map(|f| f[0]).collect();
+        let target = PreparedTarget::new(out, &ex);
+        let c = knn_candidates(&target, &lib, &index, 16);
+        let best = &c[0];
+        mss.push(best.distance);
+        if best.params.model == params.model { eng += 1; }
+        if (best.params.frequency - params.frequency).abs() * 1200.0 < 50.0 { note += 1; }
+    }
+    mss.sort_by(f64::total_cmp);
+    println!("median mss {:.3}, engine {}/40, note {}/40", mss[20], eng, note);
+}

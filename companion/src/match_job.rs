@@ -1,0 +1,174 @@
+//! `rackmatch match` end to end: load the target, find or build the library,
+//! search, re-rank, write the results.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use crate::audio_in::{load_target, AudioInputError, ANALYSIS_RATE};
+use crate::features::FeatureExtractor;
+use crate::index::Index;
+use crate::library::{self, Library, LibraryError, DEFAULT_SEED, DEFAULT_SIZE};
+use crate::match_result::{candidate_records, write_result_json, write_wavs, LibraryRecord, MatchResult};
+use crate::matching::{knn_candidates, PreparedTarget};
+use crate::space::{Space, SpaceError};
+
+/// Where the patches come from.
+#[derive(Clone, Debug)]
+pub enum LibrarySource {
+    /// A library directory built earlier.
+    Directory(PathBuf),
+    /// A space: its default library in the user's data directory, built if missing.
+    Space(Space),
+}
+
+/// Everything `match` needs to know.
+#[derive(Clone, Debug)]
+pub struct MatchJob {
+    /// The target recording.
+    pub target: PathBuf,
+    /// Library to search.
+    pub library: LibrarySource,
+    /// Number of matches to return.
+    pub top_k: usize,
+    /// Output directory.
+    pub out_dir: PathBuf,
+}
+
+/// Why a match failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    /// The target could not be used.
+    #[error(transparent)]
+    Target(#[from] AudioInputError),
+    /// The space file is bad.
+    #[error(transparent)]
+    Space(#[from] SpaceError),
+    /// The library could not be loaded or built.
+    #[error(transparent)]
+    Library(#[from] LibraryError),
+    /// The output directory cannot be written.
+    #[error("{path}: cannot write the results there: {source}")]
+    Output {
+        /// The directory or file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A result patch could not be written.
+    #[error("{path}: cannot write the patch: {problem}")]
+    Patch {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        problem: String,
+    },
+}
+
+/// Candidates re-rendered and re-ranked by MSS for each returned match.
+pub const RERANK_FACTOR: usize = 4;
+/// Fewest candidates re-ranked, whatever `top_k`.
+pub const MIN_RERANKED: usize = 16;
+
+/// Default output directory for a target: `./rackmatch-out/<target-name>/`.
+pub fn default_out_dir(target: &Path) -> PathBuf {
+    let stem = target.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "target".into());
+    PathBuf::from("rackmatch-out").join(stem)
+}
+
+/// Checks that `dir` can be created and written, and removes a stale
+/// `result.json` so the directory does not look complete while it is rewritten.
+pub fn prepare_out_dir(dir: &Path) -> Result<(), MatchError> {
+    let output = |source| MatchError::Output { path: dir.to_path_buf(), source };
+    std::fs::create_dir_all(dir).map_err(output)?;
+    let probe = dir.join(format!(".rackmatch-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(output)?;
+    std::fs::remove_file(&probe).map_err(output)?;
+    match std::fs::remove_file(dir.join("result.json")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(output(e)),
+        _ => Ok(()),
+    }
+}
+
+/// Loads the library a job names, building the default one on first use.
+pub fn resolve_library(source: &LibrarySource, stop: &AtomicBool) -> Result<Library, MatchError> {
+    match source {
+        LibrarySource::Directory(dir) => Ok(library::load(dir)?),
+        LibrarySource::Space(space) => {
+            let dir = library::default_library_dir(space);
+            match library::load(&dir) {
+                Ok(lib) => Ok(lib),
+                Err(_) => {
+                    eprintln!(
+                        "rackmatch: building the default library for space {:?} in {} (first use; it is reused afterwards)",
+                        space.name,
+                        dir.display()
+                    );
+                    library::build(&dir, space, DEFAULT_SEED, DEFAULT_SIZE, stop)?;
+                    Ok(library::load(&dir)?)
+                }
+            }
+        }
+    }
+}
+
+/// Runs a match and writes its files. `write_patch` writes one `.vcv`.
+pub fn run_match(
+    job: &MatchJob,
+    stop: &AtomicBool,
+    write_patch: &dyn Fn(&Path, &crate::render_params::RenderParams, &Space) -> Result<(), String>,
+) -> Result<MatchResult, MatchError> {
+    let mut timing = BTreeMap::new();
+    let started = Instant::now();
+    let audio = load_target(&job.target)?;
+    prepare_out_dir(&job.out_dir)?;
+    timing.insert("load_target".to_string(), ms(started));
+
+    let step = Instant::now();
+    let library = resolve_library(&job.library, stop)?;
+    let index = Index::build(&library.features);
+    timing.insert("load_library".to_string(), ms(step));
+
+    let step = Instant::now();
+    let extractor = FeatureExtractor::new();
+    debug_assert_eq!(ANALYSIS_RATE, 48_000);
+    let target = PreparedTarget::new(audio.samples, &extractor);
+    timing.insert("features".to_string(), ms(step));
+
+    let step = Instant::now();
+    let reranked = (job.top_k * RERANK_FACTOR).max(MIN_RERANKED).min(library.points.len());
+    let mut candidates = knn_candidates(&target, &library, &index, reranked);
+    candidates.truncate(job.top_k);
+    timing.insert("search_and_rerank".to_string(), ms(step));
+
+    let space = &library.manifest.space;
+    let result = MatchResult {
+        target: job.target.clone(),
+        sample_rate: 48_000,
+        candidates: candidate_records(space, &candidates, &job.out_dir),
+        library: LibraryRecord {
+            dir: library.dir.clone(),
+            space: space.name.clone(),
+            size: library.points.len(),
+            seed: library.manifest.seed,
+            feature_version: library.manifest.feature_version,
+        },
+        timing_ms: timing,
+    };
+    let step = Instant::now();
+    write_wavs(&result).map_err(|source| MatchError::Output { path: job.out_dir.clone(), source })?;
+    for candidate in &result.candidates {
+        write_patch(&candidate.vcv, &candidate.params, space)
+            .map_err(|problem| MatchError::Patch { path: candidate.vcv.clone(), problem })?;
+    }
+    let mut result = result;
+    result.timing_ms.insert("write".to_string(), ms(step));
+    result.timing_ms.insert("total".to_string(), ms(started));
+    write_result_json(&result, &job.out_dir).map_err(|source| MatchError::Output { path: job.out_dir.clone(), source })?;
+    Ok(result)
+}
+
+fn ms(since: Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 1e5).round() / 100.0
+}

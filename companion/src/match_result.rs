@@ -1,0 +1,140 @@
+//! The result of `rackmatch match`: `result.json`, the rendered matches and
+//! the human-readable table. Files are written atomically, `result.json`
+//! last, so a directory with a `result.json` is always complete.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rackmatch_engine::{ENGINES, FRAME_RATE};
+use serde::{Deserialize, Serialize};
+
+use crate::atomic::write_bytes_atomically;
+use crate::matching::ScoredCandidate;
+use crate::render_batch::render_params;
+use crate::render_params::RenderParams;
+use crate::space::{get_field, Space};
+use crate::wav::{write_wav, SampleFormat};
+
+/// One candidate as written to `result.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CandidateRecord {
+    /// 1 = closest.
+    pub rank: usize,
+    /// MSS to the target (RMS-normalised, target length).
+    pub distance: f64,
+    /// Plaits model name.
+    pub engine: String,
+    /// How the candidate was found.
+    pub method: String,
+    /// Render parameters; `rackmatch render --params` on them gives `wav` bit for bit.
+    pub params: RenderParams,
+    /// MIDI CC values (CC number → 0–127) that set the space's CC-mapped knobs.
+    pub cc: BTreeMap<String, u8>,
+    /// The rendered match (48 kHz stereo OUT/AUX, 16-bit).
+    pub wav: PathBuf,
+    /// A Rack 2 patch with the knobs set.
+    pub vcv: PathBuf,
+}
+
+/// Which library answered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LibraryRecord {
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Space name.
+    pub space: String,
+    /// Number of patches.
+    pub size: usize,
+    /// Sampling seed.
+    pub seed: u64,
+    /// Feature definition version.
+    pub feature_version: u32,
+}
+
+/// The whole `result.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MatchResult {
+    /// The target file as given.
+    pub target: PathBuf,
+    /// Rate of every rendered file.
+    pub sample_rate: u32,
+    /// Candidates, closest first.
+    pub candidates: Vec<CandidateRecord>,
+    /// The library searched.
+    pub library: LibraryRecord,
+    /// Where the time went, in milliseconds (the only part that varies between runs).
+    pub timing_ms: BTreeMap<String, f64>,
+}
+
+/// CC values of a candidate, keyed by CC number as text (JSON object keys).
+pub fn cc_record(space: &Space, params: &RenderParams) -> BTreeMap<String, u8> {
+    space.cc_values(params).into_iter().map(|(cc, v)| (cc.to_string(), v)).collect()
+}
+
+/// Builds the records for the top candidates (files are named, not yet written).
+pub fn candidate_records(space: &Space, candidates: &[ScoredCandidate], out_dir: &Path) -> Vec<CandidateRecord> {
+    candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let rank = i + 1;
+            let mut params = c.params.clone();
+            params.id = format!("match-{rank}");
+            CandidateRecord {
+                rank,
+                distance: c.distance,
+                engine: ENGINES[params.model as usize].name.to_string(),
+                method: c.method.to_string(),
+                cc: cc_record(space, &params),
+                params,
+                wav: out_dir.join(format!("match-{rank}.wav")),
+                vcv: out_dir.join(format!("match-{rank}.vcv")),
+            }
+        })
+        .collect()
+}
+
+/// Writes the match WAVs (the `.vcv` files are written by the caller's patch
+/// writer) and then `result.json`.
+pub fn write_wavs(result: &MatchResult) -> std::io::Result<()> {
+    for candidate in &result.candidates {
+        let frames = render_params(&candidate.params);
+        write_wav(&candidate.wav, &frames, FRAME_RATE, SampleFormat::Pcm16)?;
+    }
+    Ok(())
+}
+
+/// Writes `result.json` into `out_dir`.
+pub fn write_result_json(result: &MatchResult, out_dir: &Path) -> std::io::Result<()> {
+    let mut json = serde_json::to_vec_pretty(result).map_err(std::io::Error::other)?;
+    json.push(b'\n');
+    write_bytes_atomically(&out_dir.join("result.json"), &json)
+}
+
+/// The human table: rank, engine, knob values, CCs, distance.
+pub fn format_table(result: &MatchResult, space: &Space) -> String {
+    let mut lines = vec![format!("target: {}", result.target.display())];
+    for c in &result.candidates {
+        let knobs: Vec<String> = space
+            .knobs
+            .iter()
+            .filter_map(|k| get_field(&c.params, &k.name).map(|v| format!("{}={v:.3}", k.name)))
+            .collect();
+        let ccs: Vec<String> = c.cc.iter().map(|(cc, v)| format!("{cc}:{v}")).collect();
+        let trigger = match &c.params.trigger {
+            None => "drone".to_string(),
+            Some(t) => format!("trig@{}", t.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(",")),
+        };
+        lines.push(format!(
+            "#{} {:>2} {:<27} mss {:.4}  {} {}  cc[{}]",
+            c.rank,
+            c.params.model,
+            c.engine,
+            c.distance,
+            trigger,
+            knobs.join(" "),
+            ccs.join(" ")
+        ));
+    }
+    lines.join("\n")
+}

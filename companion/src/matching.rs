@@ -1,0 +1,163 @@
+//! Finding the patches closest to a target: nearest neighbours in feature
+//! space, re-rendered and re-ranked by MSS against the target.
+
+use rayon::prelude::*;
+
+use crate::analysis::segment::sound_start;
+use crate::features::{FeatureExtractor, DIMS, FEATURE_RATE};
+use crate::index::Index;
+use crate::library::Library;
+use crate::mss::{Mss, PreparedReference};
+use crate::render_batch::render_params;
+use crate::render_params::RenderParams;
+
+/// A Plaits trigger first sounds 4 blocks (1 ms) after its onset.
+pub const TRIGGER_LATENCY_SECONDS: f64 = 48.0 / 48_000.0;
+/// Threshold (dB re peak) that marks where a target's sound starts.
+pub const START_THRESHOLD_DB: f32 = -40.0;
+
+/// A target prepared for many comparisons.
+pub struct PreparedTarget {
+    /// Mono 48 kHz samples as loaded.
+    pub samples: Vec<f32>,
+    /// RMS of the samples.
+    pub rms: f64,
+    /// Where its sound starts, in seconds.
+    pub start_seconds: f64,
+    /// Its raw feature vector.
+    pub features: [f32; DIMS],
+    mss: Mss,
+    reference: PreparedReference,
+}
+
+impl PreparedTarget {
+    /// Analyses a 48 kHz mono target.
+    pub fn new(samples: Vec<f32>, extractor: &FeatureExtractor) -> Self {
+        let rms = rms(&samples);
+        let start_seconds = sound_start(&samples, FEATURE_RATE, START_THRESHOLD_DB) as f64 / FEATURE_RATE;
+        let features = extractor.extract(&samples);
+        let mss = Mss::default();
+        let as_f64: Vec<f64> = samples.iter().map(|&x| x as f64).collect();
+        let reference = mss.prepare(&as_f64);
+        Self { samples, rms, start_seconds, features, mss, reference }
+    }
+
+    /// Length in seconds.
+    pub fn seconds(&self) -> f64 {
+        self.samples.len() as f64 / FEATURE_RATE
+    }
+
+    /// How much later than in the library a struck candidate's onsets should
+    /// be, so that it starts when the target does.
+    pub fn onset_delay(&self) -> f64 {
+        (self.start_seconds - TRIGGER_LATENCY_SECONDS).max(0.0)
+    }
+
+    /// MSS between the target and a candidate's OUT channel, the candidate
+    /// scaled to the target's RMS (both are the target's length).
+    pub fn distance(&self, candidate_out: &[f32]) -> f64 {
+        let candidate_rms = rms(candidate_out);
+        let gain = if candidate_rms > 0.0 { self.rms / candidate_rms } else { 1.0 };
+        let scaled: Vec<f64> = candidate_out.iter().map(|&x| x as f64 * gain).collect();
+        self.mss.distance_prepared(&self.reference, &scaled)
+    }
+
+    /// Renders `params` (which must last the target's length) and scores its OUT.
+    pub fn score(&self, params: &RenderParams) -> (f64, Vec<f32>) {
+        let out: Vec<f32> = render_params(params).iter().map(|f| f[0]).collect();
+        let mut out = out;
+        out.resize(self.samples.len(), 0.0);
+        (self.distance(&out), out)
+    }
+}
+
+/// Render length for candidates of a target: its own length, as frames at 48 kHz.
+pub fn candidate_seconds(target: &PreparedTarget) -> f64 {
+    target.samples.len() as f64 / FEATURE_RATE
+}
+
+fn rms(x: &[f32]) -> f64 {
+    if x.is_empty() {
+        return 0.0;
+    }
+    (x.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / x.len() as f64).sqrt()
+}
+
+/// One scored candidate.
+#[derive(Clone, Debug)]
+pub struct ScoredCandidate {
+    /// Its render parameters (the target's length, onsets aligned).
+    pub params: RenderParams,
+    /// MSS to the target.
+    pub distance: f64,
+    /// Distance in scaled feature space, where it came from the index.
+    pub feature_distance: Option<f32>,
+    /// Its library index, where it came from the library.
+    pub library_index: Option<usize>,
+    /// How it was found ("knn", ...).
+    pub method: &'static str,
+}
+
+/// The `count` nearest library points to the target in feature space,
+/// re-rendered at the target's length and scored by MSS; sorted by MSS.
+pub fn knn_candidates(target: &PreparedTarget, library: &Library, index: &Index, count: usize) -> Vec<ScoredCandidate> {
+    let neighbours = index.search(&target.features, count);
+    let seconds = candidate_seconds(target);
+    let delay = target.onset_delay();
+    let mut scored: Vec<ScoredCandidate> = neighbours
+        .par_iter()
+        .map(|n| {
+            let point = &library.points[n.index];
+            let params = library.manifest.space.render_params(point, "candidate", seconds, delay);
+            let (distance, _) = target.score(&params);
+            ScoredCandidate {
+                params,
+                distance,
+                feature_distance: Some(n.distance),
+                library_index: Some(n.index),
+                method: "knn",
+            }
+        })
+        .collect();
+    sort_by_distance(&mut scored);
+    scored
+}
+
+/// Sorts by MSS, ties broken by library index then parameters, so the order is deterministic.
+pub fn sort_by_distance(candidates: &mut [ScoredCandidate]) {
+    candidates.sort_by(|a, b| {
+        a.distance
+            .total_cmp(&b.distance)
+            .then(a.library_index.cmp(&b.library_index))
+            .then_with(|| serde_json::to_string(&a.params).ok().cmp(&serde_json::to_string(&b.params).ok()))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_render_is_at_distance_zero_from_itself_at_any_level() {
+        let mut params = RenderParams::defaults("x", 0);
+        params.seconds = 0.3;
+        params.trigger = Some(vec![0.0]);
+        let out: Vec<f32> = render_params(&params).iter().map(|f| f[0] * 0.25).collect();
+        let target = PreparedTarget::new(out, &FeatureExtractor::new());
+        let (distance, _) = target.score(&params);
+        assert!(distance < 1e-3, "{distance}");
+        let mut other = params.clone();
+        other.frequency = 1.0;
+        assert!(target.score(&other).0 > 0.5);
+    }
+
+    #[test]
+    fn onset_delay_lines_a_struck_candidate_up_with_the_target() {
+        let mut params = RenderParams::defaults("x", 0);
+        params.seconds = 0.3;
+        params.trigger = Some(vec![0.05]);
+        let out: Vec<f32> = render_params(&params).iter().map(|f| f[0]).collect();
+        let target = PreparedTarget::new(out, &FeatureExtractor::new());
+        assert!((target.onset_delay() - 0.05).abs() < 0.002, "{}", target.onset_delay());
+    }
+}
