@@ -103,17 +103,17 @@ fn model_00_pair_of_classic_waveforms() {
 
 #[test]
 fn model_01_waveshaping_oscillator() {
-    check_model(1, 0);
+    check_model(1, 4);
 }
 
 #[test]
 fn model_02_two_operator_fm() {
-    check_model(2, 0);
+    check_model(2, 4);
 }
 
 #[test]
 fn model_03_granular_formant_oscillator() {
-    check_model(3, 0);
+    check_model(3, 4);
 }
 
 #[test]

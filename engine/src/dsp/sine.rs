@@ -5,9 +5,25 @@ use crate::dsp::ramp::ParameterRamp;
 use crate::tables::LUT_SINE;
 
 /// `sin(2π · phase)` from the table, for non-negative phases of any size.
+///
+/// Same bits as `interpolate_wrap(&LUT_SINE, phase, 1024.0)`. Below 2^21 it
+/// skips the wrap: scaling by 1024 is exact, so `phase · 1024` has the same
+/// fractional part as the wrapped phase · 1024 and an integral part that
+/// differs by a multiple of 1024, which the mask removes. One float-to-int
+/// conversion instead of two, and no clamp.
 #[inline]
 pub fn sine(phase: f32) -> f32 {
-    interpolate_wrap(&LUT_SINE, phase, 1024.0)
+    if (0.0..2_097_152.0).contains(&phase) {
+        let position = phase * 1024.0;
+        let integral = position as i32;
+        let fractional = position - integral as f32;
+        let index = (integral & 1023) as usize;
+        let a = LUT_SINE[index];
+        let b = LUT_SINE[index + 1];
+        a + (b - a) * fractional
+    } else {
+        interpolate_wrap(&LUT_SINE, phase, 1024.0)
+    }
 }
 
 /// `sin(2π · phase)` for a phase already in [0, 1).
@@ -135,6 +151,20 @@ impl FastSineOscillator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sine_fast_path_matches_the_wrapped_table_read() {
+        let mut random = crate::dsp::random::Random::default();
+        let mut phases = vec![0.0f32, 0.25, 0.999_999_94, 1.0, 1.5, 2_097_151.9, 2_097_152.0, 1e-30, 3.0e6];
+        for _ in 0..200_000 {
+            let scale = [1.0f32, 4.0, 100.0, 3.0e6][(random.get_word() % 4) as usize];
+            phases.push(random.get_float() * scale);
+        }
+        for phase in phases {
+            let expected = interpolate_wrap(&LUT_SINE, phase, 1024.0);
+            assert_eq!(sine(phase).to_bits(), expected.to_bits(), "{phase}");
+        }
+    }
 
     #[test]
     fn table_sine_is_accurate() {

@@ -3,8 +3,11 @@
 
 use crate::dsp::random::Random;
 
+pub mod fm;
+pub mod grain;
 pub mod speech;
 pub mod virtual_analog;
+pub mod waveshaping;
 
 /// Samples per block: the voice renders and reads its controls in blocks of 12.
 pub const BLOCK_SIZE: usize = 12;
@@ -130,6 +133,9 @@ pub static ENGINES: [EngineInfo; ENGINE_COUNT] = [
 pub fn new_engine(index: usize) -> Option<Box<dyn Engine>> {
     let engine: Box<dyn Engine> = match index {
         0 => Box::new(virtual_analog::VirtualAnalogEngine::default()),
+        1 => Box::new(waveshaping::WaveshapingEngine::default()),
+        2 => Box::new(fm::FmEngine::default()),
+        3 => Box::new(grain::GrainEngine::default()),
         7 => Box::new(speech::SpeechEngine::default()),
         _ => return None,
     };
