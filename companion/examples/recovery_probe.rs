@@ -12,9 +12,8 @@ fn main() {
     space.models = models;
     let size: usize = std::env::args().nth(2).unwrap().parse().unwrap();
     let dir = std::path::PathBuf::from("/tmp/probe-lib");
-    let _ = std::fs::remove_dir_all(&dir);
     let t = std::time::Instant::now();
-    library::build(&dir, &space, 1, size, &AtomicBool::new(false)).unwrap();
+    if std::env::args().nth(3).is_some() { let _ = std::fs::remove_dir_all(&dir); library::build(&dir, &space, 1, size, &AtomicBool::new(false)).unwrap(); }
     eprintln!("build {:.1}s", t.elapsed().as_secs_f64());
     let lib = library::load(&dir).unwrap();
     let index = Index::build(&lib.features);
@@ -28,6 +27,7 @@ fn main() {
         let c = knn_candidates(&target, &lib, &index, 16);
         let best = &c[0];
         mss.push(best.distance);
+        if i < 10 { eprintln!("t m{} f{:.3} h{:.2} trig {:?} f0feat {:.3} v{:.2} | best m{} f{:.3} h{:.2} {:?} mss {:.3}", params.model, params.frequency, params.harmonics, params.trigger, target.features[83], target.features[84], best.params.model, best.params.frequency, best.params.harmonics, best.params.trigger, best.distance); }
         if best.params.model == params.model { eng += 1; }
         if (best.params.frequency - params.frequency).abs() * 1200.0 < 50.0 { note += 1; }
     }

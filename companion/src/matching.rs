@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use crate::analysis::segment::sound_start;
-use crate::features::{FeatureExtractor, DIMS, FEATURE_RATE};
+use crate::features::{FeatureExtractor, DIMS, F0_DIM, FEATURE_RATE, VOICING_DIM};
 use crate::index::Index;
 use crate::library::Library;
 use crate::mss::{Mss, PreparedReference};
@@ -64,8 +64,7 @@ impl PreparedTarget {
 
     /// Renders `params` (which must last the target's length) and scores its OUT.
     pub fn score(&self, params: &RenderParams) -> (f64, Vec<f32>) {
-        let out: Vec<f32> = render_params(params).iter().map(|f| f[0]).collect();
-        let mut out = out;
+        let mut out: Vec<f32> = render_params(params).iter().map(|f| f[0]).collect();
         out.resize(self.samples.len(), 0.0);
         (self.distance(&out), out)
     }
@@ -98,29 +97,67 @@ pub struct ScoredCandidate {
     pub method: &'static str,
 }
 
+/// Voicing confidence above which a sound's pitch is trusted for transposing.
+const TRANSPOSE_VOICING: f32 = 0.5;
+
 /// The `count` nearest library points to the target in feature space,
 /// re-rendered at the target's length and scored by MSS; sorted by MSS.
+///
+/// A random library rarely holds the target's exact pitch, so where both the
+/// target and a neighbour have a clear pitch, the neighbour is also tried
+/// transposed onto the target's pitch (FREQ moved by the difference of their
+/// f0 features), and the better of the two versions is kept.
 pub fn knn_candidates(target: &PreparedTarget, library: &Library, index: &Index, count: usize) -> Vec<ScoredCandidate> {
     let neighbours = index.search(&target.features, count);
     let seconds = candidate_seconds(target);
     let delay = target.onset_delay();
+    let space = &library.manifest.space;
     let mut scored: Vec<ScoredCandidate> = neighbours
         .par_iter()
         .map(|n| {
             let point = &library.points[n.index];
-            let params = library.manifest.space.render_params(point, "candidate", seconds, delay);
+            let params = space.render_params(point, "candidate", seconds, delay);
             let (distance, _) = target.score(&params);
-            ScoredCandidate {
+            let mut best = ScoredCandidate {
                 params,
                 distance,
                 feature_distance: Some(n.distance),
                 library_index: Some(n.index),
                 method: "knn",
+            };
+            let neighbour_features = &library.features[n.index * DIMS..(n.index + 1) * DIMS];
+            if let Some(transposed) = transposed(&best.params, &target.features, neighbour_features) {
+                let (distance, _) = target.score(&transposed);
+                if distance < best.distance {
+                    best.params = transposed;
+                    best.distance = distance;
+                    best.method = "knn+transpose";
+                }
             }
+            best
         })
         .collect();
     sort_by_distance(&mut scored);
     scored
+}
+
+/// `params` with FREQ moved so that the candidate's pitch lands on the target's,
+/// or `None` where either has no clear pitch or the move is negligible.
+pub fn transposed(params: &RenderParams, target: &[f32], candidate: &[f32]) -> Option<RenderParams> {
+    if target[VOICING_DIM] < TRANSPOSE_VOICING || candidate[VOICING_DIM] < TRANSPOSE_VOICING {
+        return None;
+    }
+    let shift = (target[F0_DIM] - candidate[F0_DIM]) as f64;
+    let frequency = quantize_octaves((params.frequency + shift).clamp(-4.0, 4.0));
+    if (frequency - params.frequency).abs() < 0.005 {
+        return None;
+    }
+    Some(RenderParams { frequency, ..params.clone() })
+}
+
+/// FREQ kept to 4 decimals, like library knobs.
+fn quantize_octaves(value: f64) -> f64 {
+    crate::space::quantize(value) as f64 * crate::space::KNOB_UNIT
 }
 
 /// Sorts by MSS, ties broken by library index then parameters, so the order is deterministic.
