@@ -3,6 +3,12 @@
 
 use crate::dsp::random::Random;
 
+pub mod bass_drum;
+pub mod drum_pulse;
+#[cfg(test)]
+mod drum_test_support;
+pub mod hi_hat;
+pub mod snare_drum;
 pub mod virtual_analog;
 
 /// Samples per block: the voice renders and reads its controls in blocks of 12.
@@ -129,6 +135,9 @@ pub static ENGINES: [EngineInfo; ENGINE_COUNT] = [
 pub fn new_engine(index: usize) -> Option<Box<dyn Engine>> {
     let engine: Box<dyn Engine> = match index {
         0 => Box::new(virtual_analog::VirtualAnalogEngine::default()),
+        13 => Box::new(bass_drum::BassDrumEngine::default()),
+        14 => Box::new(snare_drum::SnareDrumEngine::default()),
+        15 => Box::new(hi_hat::HiHatEngine::default()),
         _ => return None,
     };
     Some(engine)
