@@ -163,15 +163,15 @@ fn model_12_modal_resonator() {
 
 #[test]
 fn model_13_analog_bass_drum() {
-    check_model(13, 0);
+    check_model(13, 4);
 }
 
 #[test]
 fn model_14_analog_snare_drum() {
-    check_model(14, 0);
+    check_model(14, 4);
 }
 
 #[test]
 fn model_15_analog_hi_hat() {
-    check_model(15, 0);
+    check_model(15, 4);
 }

@@ -57,6 +57,10 @@ impl Default for Oscillator {
 
 impl Oscillator {
     /// Renders one block of `shape` at frequency `f` and pulse width `pw`.
+    ///
+    /// Inlined so that a caller with a constant `shape` gets a loop without the
+    /// per-sample shape dispatch.
+    #[inline]
     pub fn render(&mut self, shape: OscillatorShape, f: f32, pw: f32, out: &mut [f32]) {
         let f = f.clamp(MIN_FREQUENCY, MAX_FREQUENCY);
         let pw = pw.clamp(f.abs() * 2.0, 1.0 - 2.0 * f.abs());

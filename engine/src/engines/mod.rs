@@ -3,8 +3,14 @@
 
 use crate::dsp::random::Random;
 
+#[cfg(test)]
+mod drum_test_support;
+pub mod bass_drum;
+pub mod drum_pulse;
 pub mod fm;
 pub mod grain;
+pub mod hi_hat;
+pub mod snare_drum;
 pub mod speech;
 pub mod virtual_analog;
 pub mod waveshaping;
@@ -137,6 +143,9 @@ pub fn new_engine(index: usize) -> Option<Box<dyn Engine>> {
         2 => Box::new(fm::FmEngine::default()),
         3 => Box::new(grain::GrainEngine::default()),
         7 => Box::new(speech::SpeechEngine::default()),
+        13 => Box::new(bass_drum::BassDrumEngine::default()),
+        14 => Box::new(snare_drum::SnareDrumEngine::default()),
+        15 => Box::new(hi_hat::HiHatEngine::default()),
         _ => return None,
     };
     Some(engine)

@@ -1,0 +1,249 @@
+//! The 808-style bass drum on OUT: a trigger pulse ringing a band-pass resonator
+//! whose pitch is swept by an attack FM pulse and a self-FM "punch" (engines-8-15.md §7.2).
+
+use crate::dsp::denormal::flush_denormals;
+use crate::dsp::filter::{Svf, TanApproximation};
+use crate::dsp::ramp::ParameterRamp;
+use crate::dsp::sine::SineOscillator;
+use crate::dsp::units::semitones_to_ratio;
+use crate::engines::drum_pulse::TriggerPulse;
+use crate::engines::BLOCK_SIZE;
+
+/// Length of the attack FM pulse: 6 ms at 48 kHz.
+const FM_PULSE_SAMPLES: u32 = 288;
+/// Per-sample decay of the trigger pulse tail (0.2 ms time constant).
+const PULSE_DECAY: f32 = 1.0 - 1.0 / 9.6;
+/// One-pole coefficient of the pulse and FM smoothing filters (0.1 ms).
+const PULSE_FILTER: f32 = 1.0 / 4.8;
+/// Per-sample decay of the retrigger pulse (50 ms time constant).
+const RETRIG_DECAY: f32 = 1.0 - 1.0 / 2400.0;
+
+/// The circuit's diode: passes positive values, squashes negative ones.
+#[inline]
+pub(crate) fn diode(x: f32) -> f32 {
+    if x >= 0.0 {
+        x
+    } else {
+        let x = x * 2.0;
+        0.7 * x / (1.0 + x.abs())
+    }
+}
+
+/// What one block of the analog bass drum needs.
+#[derive(Clone, Copy, Debug)]
+pub struct AnalogBassDrumParameters {
+    /// Free-running (TRIG unpatched): a sustained sine instead of the resonator.
+    pub sustain: bool,
+    /// A rising edge in this block.
+    pub trigger: bool,
+    /// Strike strength (LEVEL), 0 to about 1.
+    pub accent: f32,
+    /// Pitch, cycles per sample.
+    pub f0: f32,
+    /// Brightness: tone low-pass cutoff and pulse leak, 0 to 1.
+    pub tone: f32,
+    /// Resonator Q (triggered) or level (sustained), 0 to 1.
+    pub decay: f32,
+    /// Depth of the attack pitch sweep, 0 to 1.
+    pub attack_fm_amount: f32,
+    /// Depth of the self-FM "punch", 0 to 1.
+    pub self_fm_amount: f32,
+}
+
+/// State of the analog bass drum.
+#[derive(Clone, Debug, Default)]
+pub struct AnalogBassDrum {
+    pulse: TriggerPulse,
+    pulse_lp: f32,
+    fm_pulse_left: u32,
+    fm_pulse_lp: f32,
+    retrig_pulse: f32,
+    lp_out: f32,
+    tone_lp: f32,
+    sustain_gain: f32,
+    resonator: Svf,
+    oscillator: SineOscillator,
+}
+
+/// Per-block constants and ramps of an [`AnalogBassDrum`], from [`AnalogBassDrum::begin_block`].
+#[derive(Clone, Debug)]
+pub struct AnalogBassDrumBlock {
+    sustain: bool,
+    f0: f32,
+    scale: f32,
+    q: f32,
+    tone_f: f32,
+    exciter_leak: f32,
+    attack_fm_amount: f32,
+    self_fm_amount: f32,
+    sustain_gain: ParameterRamp,
+}
+
+impl AnalogBassDrum {
+    /// Starts a block: handles the trigger and computes the block's constants.
+    pub fn begin_block(&mut self, p: &AnalogBassDrumParameters) -> AnalogBassDrumBlock {
+        self.pulse.flush_denormals();
+        flush_denormals([
+            &mut self.pulse_lp,
+            &mut self.fm_pulse_lp,
+            &mut self.retrig_pulse,
+            &mut self.lp_out,
+            &mut self.tone_lp,
+        ]);
+
+        if p.trigger {
+            self.pulse.trigger(3.0 + 7.0 * p.accent);
+            self.fm_pulse_left = FM_PULSE_SAMPLES;
+            self.lp_out = 0.0;
+        }
+
+        let f0 = p.f0;
+        AnalogBassDrumBlock {
+            sustain: p.sustain,
+            f0,
+            scale: 0.001 / f0,
+            q: 1500.0 * semitones_to_ratio(p.decay * 80.0),
+            tone_f: (4.0 * f0 * semitones_to_ratio(p.tone * 108.0)).min(1.0),
+            exciter_leak: 0.08 * (p.tone + 0.25),
+            attack_fm_amount: p.attack_fm_amount,
+            self_fm_amount: p.self_fm_amount,
+            // Advanced only in sustain mode: the ramp freezes while triggered.
+            sustain_gain: ParameterRamp::new(self.sustain_gain, p.accent * p.decay, BLOCK_SIZE),
+        }
+    }
+
+    /// One sample of the block.
+    #[inline]
+    pub fn next(&mut self, b: &mut AnalogBassDrumBlock) -> f32 {
+        let mut pulse = self.pulse.next(PULSE_DECAY);
+        if b.sustain {
+            pulse = 0.0;
+        }
+        self.pulse_lp += PULSE_FILTER * (pulse - self.pulse_lp);
+        let pulse = diode((pulse - self.pulse_lp) + 0.044 * pulse);
+
+        let mut fm_pulse = 0.0;
+        if self.fm_pulse_left > 0 {
+            self.fm_pulse_left -= 1;
+            fm_pulse = 1.0;
+            // At the end of the FM pulse a negative kick re-excites the resonator.
+            self.retrig_pulse = if self.fm_pulse_left > 0 { 0.0 } else { -0.8 };
+        } else {
+            self.retrig_pulse *= RETRIG_DECAY;
+        }
+        if b.sustain {
+            fm_pulse = 0.0;
+        }
+        self.fm_pulse_lp += PULSE_FILTER * (fm_pulse - self.fm_pulse_lp);
+
+        let punch = 0.7 + diode(10.0 * self.lp_out - 1.0);
+        let f = (b.f0
+            * ((1.0 + (self.fm_pulse_lp * 1.7) * b.attack_fm_amount) + (punch * 0.08) * b.self_fm_amount))
+            .clamp(0.0, 0.4);
+
+        let resonator_out;
+        if b.sustain {
+            let (sin, cos) = self.oscillator.next_quadrature(f, b.sustain_gain.next());
+            resonator_out = sin;
+            self.lp_out = cos;
+        } else {
+            self.resonator.set_frequency_q(f, 1.0 + b.q * f, TanApproximation::Dirty);
+            let outputs = self.resonator.process((pulse - self.retrig_pulse * 0.2) * b.scale);
+            resonator_out = outputs.bp;
+            self.lp_out = outputs.lp;
+        }
+
+        self.tone_lp += b.tone_f * (pulse * b.exciter_leak + resonator_out - self.tone_lp);
+        self.tone_lp
+    }
+
+    /// Ends a block: keeps the ramp's state.
+    pub fn end_block(&mut self, b: AnalogBassDrumBlock) {
+        self.sustain_gain = b.sustain_gain.value();
+    }
+
+    /// Renders one block into `out`.
+    #[cfg(test)]
+    pub fn render(&mut self, p: &AnalogBassDrumParameters, out: &mut [f32; BLOCK_SIZE]) {
+        let mut block = self.begin_block(p);
+        for y in out.iter_mut() {
+            *y = self.next(&mut block);
+        }
+        self.end_block(block);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::units::note_to_frequency;
+    use crate::engines::drum_test_support::{peak, zero_crossing_frequency};
+
+    fn parameters(sustain: bool, decay: f32) -> AnalogBassDrumParameters {
+        AnalogBassDrumParameters {
+            sustain,
+            trigger: !sustain,
+            accent: 0.8,
+            f0: note_to_frequency(60.0),
+            tone: 0.5,
+            decay,
+            attack_fm_amount: 0.0,
+            self_fm_amount: 0.0,
+        }
+    }
+
+    fn render(drum: &mut AnalogBassDrum, first: &AnalogBassDrumParameters, blocks: usize) -> Vec<f32> {
+        let rest = AnalogBassDrumParameters { trigger: false, ..*first };
+        let mut out = Vec::new();
+        let mut block = [0.0; BLOCK_SIZE];
+        for i in 0..blocks {
+            drum.render(if i == 0 { first } else { &rest }, &mut block);
+            out.extend_from_slice(&block);
+        }
+        out
+    }
+
+    #[test]
+    fn diode_passes_positive_and_squashes_negative_values() {
+        assert_eq!(diode(0.3), 0.3);
+        assert_eq!(diode(-0.5), -0.35);
+        assert!(diode(-1e6) > -0.7);
+    }
+
+    #[test]
+    fn resonator_rings_at_the_note_frequency() {
+        let out = render(&mut AnalogBassDrum::default(), &parameters(false, 0.5), 1000);
+        let f = zero_crossing_frequency(&out[2400..12_000]);
+        let f0 = note_to_frequency(60.0);
+        assert!((f / f0 - 1.0).abs() < 0.01, "{} Hz", f * 48_000.0);
+    }
+
+    #[test]
+    fn ring_time_constant_is_about_10_ms_times_2_to_the_6_67_morph() {
+        // Morph 0.5: τ ≈ 9.95 ms · 2^3.33 ≈ 100 ms; windows 0.2 s apart lose ≈ e^−2.
+        let out = render(&mut AnalogBassDrum::default(), &parameters(false, 0.5), 2000);
+        let ratio = peak(&out[14_400..19_200]) / peak(&out[4800..9600]);
+        let tau = 0.2 / -ratio.ln();
+        let expected = (1.0 + 1500.0 * semitones_to_ratio(40.0) * note_to_frequency(60.0))
+            / (std::f32::consts::PI * note_to_frequency(60.0) * 48_000.0);
+        assert!((tau / expected - 1.0).abs() < 0.1, "τ {tau} s, expected {expected} s");
+    }
+
+    #[test]
+    fn free_running_level_is_proportional_to_decay() {
+        let quiet = render(&mut AnalogBassDrum::default(), &parameters(true, 0.25), 400);
+        let loud = render(&mut AnalogBassDrum::default(), &parameters(true, 0.5), 400);
+        let ratio = peak(&loud[2400..]) / peak(&quiet[2400..]);
+        assert!((ratio - 2.0).abs() < 0.01, "{ratio}");
+    }
+
+    #[test]
+    fn sustain_gain_ramp_freezes_while_triggered() {
+        let mut drum = AnalogBassDrum::default();
+        render(&mut drum, &parameters(true, 0.5), 10);
+        let held = drum.sustain_gain;
+        assert!((held - 0.4).abs() < 1e-6);
+        render(&mut drum, &parameters(false, 1.0), 10);
+        assert_eq!(drum.sustain_gain, held);
+    }
+}

@@ -1,0 +1,100 @@
+//! Engine 13, "Analog bass drum": an 808-style circuit model with overdrive on
+//! OUT and a synthetic 909-style kick on AUX (engines-8-15.md §7).
+
+pub mod analog;
+pub mod overdrive;
+pub mod synthetic;
+
+use crate::dsp::random::Random;
+use crate::dsp::units::note_to_frequency;
+use crate::engines::{Block, Engine, EngineParameters};
+use analog::{AnalogBassDrum, AnalogBassDrumParameters};
+use overdrive::Overdrive;
+use synthetic::{SyntheticBassDrum, SyntheticBassDrumParameters};
+
+/// State of engine 13.
+#[derive(Clone, Debug, Default)]
+pub struct BassDrumEngine {
+    analog: AnalogBassDrum,
+    overdrive: Overdrive,
+    synthetic: SyntheticBassDrum,
+}
+
+impl Engine for BassDrumEngine {
+    fn render(
+        &mut self,
+        parameters: &EngineParameters,
+        random: &mut Random,
+        out: &mut Block,
+        aux: &mut Block,
+        _already_enveloped: &mut bool,
+    ) {
+        let f0 = note_to_frequency(parameters.note);
+        let harmonics = parameters.harmonics;
+        let sustain = parameters.trigger.is_unpatched();
+        let trigger = parameters.trigger.is_rising_edge();
+
+        // HARMONICS: attack FM over its first quarter, self-FM over the second,
+        // overdrive over the upper half (disabled at high pitches).
+        let attack_fm_amount = (harmonics * 4.0).min(1.0);
+        let self_fm_amount = (harmonics * 4.0 - 1.0).clamp(0.0, 1.0);
+        let drive = (harmonics * 2.0 - 1.0).max(0.0) * (1.0 - 16.0 * f0).max(0.0);
+
+        let mut analog = self.analog.begin_block(&AnalogBassDrumParameters {
+            sustain,
+            trigger,
+            accent: parameters.accent,
+            f0,
+            tone: parameters.timbre,
+            decay: parameters.morph,
+            attack_fm_amount,
+            self_fm_amount,
+        });
+        let mut overdrive = self.overdrive.begin_block(0.5 + 0.5 * drive);
+
+        let dirtiness = if sustain { harmonics } else { 0.4 - 0.25 * parameters.morph * parameters.morph };
+        let mut synthetic = self.synthetic.begin_block(&SyntheticBassDrumParameters {
+            sustain,
+            trigger,
+            accent: parameters.accent,
+            f0,
+            tone: parameters.timbre,
+            decay: parameters.morph,
+            dirtiness,
+            fm_envelope_amount: (harmonics * 2.0).min(1.0),
+            fm_envelope_decay: (harmonics * 2.0 - 1.0).max(0.0),
+        });
+
+        // The original renders OUT for the whole block, then AUX. Only AUX draws
+        // random numbers, so interleaving the two gives the same samples, and
+        // lets the CPU overlap the analog model's long dependency chain.
+        for (y, z) in out.iter_mut().zip(aux.iter_mut()) {
+            *y = Overdrive::next(&mut overdrive, self.analog.next(&mut analog));
+            *z = self.synthetic.next(&mut synthetic, random);
+        }
+        self.analog.end_block(analog);
+        self.overdrive.end_block(overdrive);
+        self.synthetic.end_block(synthetic);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engines::drum_test_support::{assert_bounded_at_extremes, draws, parameters};
+    use crate::engines::TriggerState;
+
+    #[test]
+    fn draws_12_random_numbers_per_block_free_running_and_24_when_triggered() {
+        let free = parameters(TriggerState::Unpatched, 48.0);
+        assert_eq!(draws(&mut BassDrumEngine::default(), &free, &free, 10), 120);
+        let edge = parameters(TriggerState::RisingEdge, 48.0);
+        let low = parameters(TriggerState::Low, 48.0);
+        assert_eq!(draws(&mut BassDrumEngine::default(), &edge, &low, 10), 240);
+    }
+
+    #[test]
+    fn outputs_stay_bounded_at_extremes() {
+        assert_bounded_at_extremes(|| Box::new(BassDrumEngine::default()));
+    }
+}

@@ -1,0 +1,260 @@
+//! One hi-hat voice: metallic noise through a band-pass, blended with clocked
+//! noise, shaped by a two-slope envelope in a VCA, then high-passed (engines-8-15.md §9.3).
+
+use std::marker::PhantomData;
+
+use crate::dsp::denormal::flush_denormal;
+use crate::dsp::filter::{Svf, TanApproximation};
+use crate::dsp::ramp::ParameterRamp;
+use crate::dsp::random::Random;
+use crate::dsp::units::semitones_to_ratio;
+use crate::engines::hi_hat::metallic_noise::MetallicNoise;
+use crate::engines::BLOCK_SIZE;
+
+/// Lowest cutoff of the band-pass and high-pass (TIMBRE 0): 150 Hz.
+const MIN_CUTOFF: f32 = 150.0 / 48_000.0;
+/// Highest cutoff: 16 kHz.
+const MAX_CUTOFF: f32 = 16_000.0 / 48_000.0;
+/// Above this level the envelope decays with the fast (attack) slope.
+const ENVELOPE_KNEE: f32 = 0.5;
+
+/// Cutoff of the colour band-pass and the output high-pass: 150 Hz · 2^(6 · tone).
+#[inline]
+fn cutoff(tone: f32) -> f32 {
+    (MIN_CUTOFF * semitones_to_ratio(tone * 72.0)).clamp(0.0, MAX_CUTOFF)
+}
+
+/// How the envelope is applied to the signal.
+pub trait HiHatVca {
+    /// Applies `gain` to one sample.
+    fn apply(s: f32, gain: f32) -> f32;
+}
+
+/// The 808's "swing" VCA: asymmetric saturation before the gain.
+#[derive(Clone, Debug, Default)]
+pub struct SwingVca;
+
+impl HiHatVca for SwingVca {
+    #[inline]
+    fn apply(s: f32, gain: f32) -> f32 {
+        let s = s * if s > 0.0 { 10.0 } else { 0.1 };
+        let s = s / (1.0 + s.abs());
+        (s + 1.0) * gain
+    }
+}
+
+/// A plain multiplier.
+#[derive(Clone, Debug, Default)]
+pub struct LinearVca;
+
+impl HiHatVca for LinearVca {
+    #[inline]
+    fn apply(s: f32, gain: f32) -> f32 {
+        s * gain
+    }
+}
+
+/// What one block of a hi-hat needs.
+#[derive(Clone, Copy, Debug)]
+pub struct HiHatParameters {
+    /// Free-running (TRIG unpatched): a constant VCA gain.
+    pub sustain: bool,
+    /// A rising edge in this block.
+    pub trigger: bool,
+    /// Strike strength (LEVEL), 0 to about 1.
+    pub accent: f32,
+    /// Pitch of the metallic noise (its base runs at twice this), cycles per sample.
+    pub f0: f32,
+    /// Filter cutoff, 150 Hz to 9.6 kHz, 0 to 1.
+    pub tone: f32,
+    /// Envelope decay (triggered) or level (sustained), 0 to 1.
+    pub decay: f32,
+    /// Blend from metallic noise to clocked white noise, 0 to 1.
+    pub noisiness: f32,
+}
+
+/// A hi-hat voice built from a metallic source `N` and a VCA `V`; `RESONANT`
+/// selects the resonant colour band-pass (Q from 3 to 9) instead of Q = 1.
+#[derive(Clone, Debug)]
+pub struct HiHat<N, V, const RESONANT: bool> {
+    envelope: f32,
+    noise_clock: f32,
+    noise_sample: f32,
+    sustain_gain: f32,
+    colour: Svf,
+    high_pass: Svf,
+    metallic_noise: N,
+    vca: PhantomData<V>,
+}
+
+impl<N: MetallicNoise, V: HiHatVca, const RESONANT: bool> Default for HiHat<N, V, RESONANT> {
+    fn default() -> Self {
+        Self {
+            envelope: 0.0,
+            noise_clock: 0.0,
+            noise_sample: 0.0,
+            sustain_gain: 0.0,
+            colour: Svf::default(),
+            high_pass: Svf::default(),
+            metallic_noise: N::default(),
+            vca: PhantomData,
+        }
+    }
+}
+
+impl<N: MetallicNoise, V: HiHatVca, const RESONANT: bool> HiHat<N, V, RESONANT> {
+    /// Renders one block into `out`, drawing one random number per noise-clock tick.
+    pub fn render(&mut self, p: &HiHatParameters, random: &mut Random, out: &mut [f32; BLOCK_SIZE]) {
+        self.envelope = flush_denormal(self.envelope);
+        let envelope_decay = 1.0 - 0.003 * semitones_to_ratio(p.decay * -84.0);
+        let cut_decay = 1.0 - 0.0025 * semitones_to_ratio(p.decay * -36.0);
+
+        if p.trigger {
+            self.envelope = (1.5 + 0.5 * (1.0 - p.decay)) * (0.3 + 0.7 * p.accent);
+        }
+
+        self.metallic_noise.render(2.0 * p.f0, out);
+
+        let cutoff = cutoff(p.tone);
+        let q = if RESONANT { 3.0 + 6.0 * p.tone } else { 1.0 };
+        self.colour.set_frequency_q(cutoff, q, TanApproximation::Accurate);
+        self.high_pass.set_frequency_q(cutoff, 0.5, TanApproximation::Accurate);
+
+        // Sample-and-hold noise clocked at 16 to 32 times f0.
+        let noisiness = p.noisiness * p.noisiness;
+        let noise_f = (p.f0 * (16.0 + 16.0 * (1.0 - noisiness))).clamp(0.0, 0.5);
+
+        // Advanced only in sustain mode: the ramp freezes while triggered.
+        let mut sustain_gain = ParameterRamp::new(self.sustain_gain, p.accent * p.decay, BLOCK_SIZE);
+
+        // The original runs each stage over the whole block in turn; they are
+        // causal per sample, so one fused loop gives the same samples (and the
+        // same random draws) while the two filters' latencies overlap.
+        for x in out.iter_mut() {
+            let mut s = self.colour.process(*x).bp;
+
+            self.noise_clock += noise_f;
+            if self.noise_clock >= 1.0 {
+                self.noise_clock -= 1.0;
+                self.noise_sample = random.get_float() - 0.5;
+            }
+            s += noisiness * (self.noise_sample - s);
+
+            // The envelope keeps decaying in sustain mode too.
+            self.envelope *= if self.envelope > ENVELOPE_KNEE { envelope_decay } else { cut_decay };
+            let gain = if p.sustain { sustain_gain.next() } else { self.envelope };
+            s = V::apply(s, gain);
+
+            *x = self.high_pass.process(s).hp;
+        }
+        self.sustain_gain = sustain_gain.value();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::units::note_to_frequency;
+    use crate::engines::drum_test_support::peak;
+    use crate::engines::hi_hat::metallic_noise::{RingModNoise, SquareNoise};
+
+    type SquareHat = HiHat<SquareNoise, SwingVca, true>;
+    type RingModHat = HiHat<RingModNoise, LinearVca, false>;
+
+    fn parameters(sustain: bool, decay: f32, noisiness: f32) -> HiHatParameters {
+        HiHatParameters {
+            sustain,
+            trigger: !sustain,
+            accent: 0.8,
+            f0: note_to_frequency(60.0),
+            tone: 0.5,
+            decay,
+            noisiness,
+        }
+    }
+
+    fn render<N: MetallicNoise, V: HiHatVca, const R: bool>(
+        hat: &mut HiHat<N, V, R>,
+        first: &HiHatParameters,
+        blocks: usize,
+        random: &mut Random,
+    ) -> Vec<f32> {
+        let rest = HiHatParameters { trigger: false, ..*first };
+        let mut out = Vec::new();
+        let mut block = [0.0; BLOCK_SIZE];
+        for i in 0..blocks {
+            hat.render(if i == 0 { first } else { &rest }, random, &mut block);
+            out.extend_from_slice(&block);
+        }
+        out
+    }
+
+    #[test]
+    fn cutoff_is_150_hz_times_2_to_the_6_timbre() {
+        for (tone, hz) in [(0.0, 150.0), (0.5, 1200.0), (1.0, 9600.0)] {
+            assert!((cutoff(tone) * 48_000.0 / hz - 1.0).abs() < 1e-4, "{tone}");
+        }
+    }
+
+    #[test]
+    fn swing_vca_is_asymmetric_and_bounded_by_twice_the_gain() {
+        assert_eq!(SwingVca::apply(0.0, 0.5), 0.5);
+        assert!(SwingVca::apply(1e6, 0.5) <= 1.0);
+        assert!(SwingVca::apply(-1e6, 0.5) >= 0.0);
+        assert!(SwingVca::apply(0.1, 1.0) - 1.0 > 1.0 - SwingVca::apply(-0.1, 1.0));
+        assert_eq!(LinearVca::apply(0.3, 0.5), 0.15);
+    }
+
+    #[test]
+    fn envelope_reaches_the_knee_after_411_samples_at_morph_0() {
+        let mut hat = SquareHat::default();
+        let mut random = Random::default();
+        render(&mut hat, &parameters(false, 0.0, 0.0), 1, &mut random);
+        let mut samples = 12;
+        while hat.envelope > 0.5 {
+            render(
+                &mut hat,
+                &HiHatParameters { trigger: false, ..parameters(false, 0.0, 0.0) },
+                1,
+                &mut random,
+            );
+            samples += 12;
+        }
+        // ln(0.5 / 1.72) / ln(0.997) = 411.5, measured to a block.
+        assert!((408..=420).contains(&samples), "{samples}");
+        // Below the knee the time constant is 1 / 0.0025 samples at morph 0.
+        let knee = hat.envelope;
+        render(
+            &mut hat,
+            &HiHatParameters { trigger: false, ..parameters(false, 0.0, 0.0) },
+            400,
+            &mut random,
+        );
+        let expected = knee * (1.0f32 - 0.0025).powi(4800);
+        assert!((hat.envelope / expected - 1.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn full_noisiness_replaces_the_metal_by_noise_clocked_at_16_f0() {
+        let mut random = Random::default();
+        let p = HiHatParameters { f0: 1.0 / 160.0, ..parameters(true, 0.5, 1.0) };
+        render(&mut RingModHat::default(), &p, 100, &mut random);
+        let mut probe = Random::default();
+        let mut draws = 0;
+        while probe != random {
+            probe.get_word();
+            draws += 1;
+        }
+        // 1200 samples at 0.1 ticks per sample.
+        assert!((119..=120).contains(&draws), "{draws}");
+    }
+
+    #[test]
+    fn free_running_level_is_accent_times_morph() {
+        let mut random = Random::default();
+        let quiet = render(&mut RingModHat::default(), &parameters(true, 0.25, 0.0), 200, &mut random);
+        let loud = render(&mut RingModHat::default(), &parameters(true, 0.5, 0.0), 200, &mut random);
+        let ratio = peak(&loud[1200..]) / peak(&quiet[1200..]);
+        assert!((ratio - 2.0).abs() < 1e-3, "{ratio}");
+    }
+}

@@ -1,0 +1,225 @@
+//! The 808-style snare on OUT: a trigger pulse ringing up to five resonant shell
+//! modes, plus band-passed, half-wave rectified noise for the snares (engines-8-15.md §8.2).
+
+use crate::dsp::denormal::flush_denormals;
+use crate::dsp::filter::{Svf, TanApproximation};
+use crate::dsp::ramp::ParameterRamp;
+use crate::dsp::random::Random;
+use crate::dsp::sine::SineOscillator;
+use crate::dsp::soft_clip::soft_clip;
+use crate::dsp::units::semitones_to_ratio;
+use crate::engines::drum_pulse::TriggerPulse;
+use crate::engines::BLOCK_SIZE;
+
+/// Number of shell modes.
+const MODES: usize = 5;
+/// Frequencies of the shell modes relative to the fundamental.
+const MODE_RATIOS: [f32; MODES] = [1.00, 2.00, 3.18, 4.16, 5.62];
+/// Per-sample decay of the trigger pulse tail (0.1 ms time constant).
+const PULSE_DECAY: f32 = 1.0 - 1.0 / 4.8;
+
+/// What one block of the analog snare needs.
+#[derive(Clone, Copy, Debug)]
+pub struct AnalogSnareDrumParameters {
+    /// Free-running (TRIG unpatched): sustained mode sines and noise.
+    pub sustain: bool,
+    /// A rising edge in this block.
+    pub trigger: bool,
+    /// Strike strength (LEVEL), 0 to about 1.
+    pub accent: f32,
+    /// Pitch, cycles per sample.
+    pub f0: f32,
+    /// Balance of the shell modes: two modes below 2/3, five above.
+    pub tone: f32,
+    /// Shell and noise decay (triggered) or level (sustained), 0 to 1.
+    pub decay: f32,
+    /// Noise against shell balance, 0 to 1.
+    pub snappy: f32,
+}
+
+/// State of the analog snare.
+#[derive(Clone, Debug, Default)]
+pub struct AnalogSnareDrum {
+    pulse: TriggerPulse,
+    pulse_lp: f32,
+    noise_env: f32,
+    sustain_gain: f32,
+    resonators: [Svf; MODES],
+    oscillators: [SineOscillator; MODES],
+    noise_filter: Svf,
+}
+
+/// Gains of the five shell modes for a TIMBRE setting.
+fn mode_gains(tone: f32) -> [f32; MODES] {
+    if tone < 0.666667 {
+        let t = tone * 1.5;
+        [1.5 + ((1.0 - t) * (1.0 - t)) * 4.5, 2.0 * t + 0.15, 0.0, 0.0, 0.0]
+    } else {
+        let t = (tone - 0.666667) * 3.0;
+        let t2 = t * t;
+        [1.5 - t * 0.5, 2.15 - t * 0.7, t, t2, t2 * t2]
+    }
+}
+
+impl AnalogSnareDrum {
+    /// Renders one block into `out`, drawing 12 random numbers.
+    pub fn render(
+        &mut self,
+        p: &AnalogSnareDrumParameters,
+        random: &mut Random,
+        out: &mut [f32; BLOCK_SIZE],
+    ) {
+        self.pulse.flush_denormals();
+        flush_denormals([&mut self.pulse_lp, &mut self.noise_env]);
+
+        let decay = p.decay;
+        let decay_xt = decay * (1.0 + decay * (decay - 1.0));
+        let q = 2000.0 * semitones_to_ratio(decay_xt * 84.0);
+        let noise_env_decay = 1.0 - 0.0017 * semitones_to_ratio(-decay * (50.0 + p.snappy * 10.0));
+        // The pulse leaks into the output in proportion to the raw snappy setting.
+        let exciter_leak = p.snappy * (2.0 - p.snappy) * 0.1;
+        let snappy = (p.snappy * 1.1 - 0.05).clamp(0.0, 1.0);
+
+        if p.trigger {
+            self.pulse.trigger(3.0 + 7.0 * p.accent);
+            self.noise_env = 2.0;
+        }
+
+        let mut f = [0.0; MODES];
+        for (i, (resonator, f)) in self.resonators.iter_mut().zip(f.iter_mut()).enumerate() {
+            *f = (p.f0 * MODE_RATIOS[i]).min(0.499);
+            let mode_q = if i == 0 { q } else { q * 0.25 };
+            resonator.set_frequency_q(*f, 1.0 + *f * mode_q, TanApproximation::Fast);
+        }
+        let gains = mode_gains(p.tone);
+
+        let noise_f = (p.f0 * 16.0).clamp(0.0, 0.499);
+        self.noise_filter.set_frequency_q(noise_f, 1.0 + noise_f * 1.5, TanApproximation::Fast);
+
+        let mut sustain_gain = ParameterRamp::new(self.sustain_gain, p.accent * decay, BLOCK_SIZE);
+
+        for y in out.iter_mut() {
+            let pulse = self.pulse.next(PULSE_DECAY);
+            let sustain_gain = sustain_gain.next();
+            self.pulse_lp += 0.75 * (pulse - self.pulse_lp);
+
+            let mut shell = 0.0;
+            if p.sustain {
+                for ((oscillator, &f), &gain) in self.oscillators.iter_mut().zip(f.iter()).zip(gains.iter()) {
+                    shell += gain * (oscillator.next(f) * sustain_gain * 0.25);
+                }
+            } else {
+                let excitations = [(pulse - self.pulse_lp) + 0.006 * pulse, 0.026 * pulse];
+                for (i, (resonator, &gain)) in self.resonators.iter_mut().zip(gains.iter()).enumerate() {
+                    let excitation = excitations[(i > 0) as usize];
+                    shell += gain * (resonator.process(excitation).bp + excitation * exciter_leak);
+                }
+            }
+            let shell = soft_clip(shell);
+
+            // Half-wave rectified white noise.
+            let noise = (2.0 * random.get_float() - 1.0).max(0.0);
+            self.noise_env *= noise_env_decay;
+            let noise_gain = if p.sustain { sustain_gain } else { self.noise_env };
+            // The firmware scales in place (`noise *= gain · snappy · 2`): the gains
+            // are multiplied together first. Spec §8.2 reads as left to right, which
+            // gave rare 1-LSB differences against the real module.
+            let noise = self.noise_filter.process(noise * (noise_gain * snappy * 2.0)).bp;
+            *y = noise + shell * (1.0 - snappy);
+        }
+        self.sustain_gain = sustain_gain.value();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::units::note_to_frequency;
+    use crate::engines::drum_test_support::{amplitude_at, peak};
+
+    fn parameters(tone: f32, decay: f32, snappy: f32) -> AnalogSnareDrumParameters {
+        AnalogSnareDrumParameters {
+            sustain: false,
+            trigger: true,
+            accent: 0.8,
+            f0: note_to_frequency(60.0),
+            tone,
+            decay,
+            snappy,
+        }
+    }
+
+    fn render(
+        drum: &mut AnalogSnareDrum,
+        first: &AnalogSnareDrumParameters,
+        blocks: usize,
+        seed: u32,
+    ) -> Vec<f32> {
+        let rest = AnalogSnareDrumParameters { trigger: false, ..*first };
+        let mut random = Random::default();
+        for _ in 0..seed {
+            random.get_word();
+        }
+        let mut out = Vec::new();
+        let mut block = [0.0; BLOCK_SIZE];
+        for i in 0..blocks {
+            drum.render(if i == 0 { first } else { &rest }, &mut random, &mut block);
+            out.extend_from_slice(&block);
+        }
+        out
+    }
+
+    #[test]
+    fn two_modes_below_two_thirds_of_timbre_and_five_above() {
+        assert_eq!(mode_gains(0.0), [6.0, 0.15, 0.0, 0.0, 0.0]);
+        assert_eq!(mode_gains(0.6)[2..], [0.0, 0.0, 0.0]);
+        let g = mode_gains(1.0);
+        for (a, b) in g.iter().zip([1.0, 1.45, 1.0, 1.0, 1.0]) {
+            assert!((a - b).abs() < 1e-5, "{g:?}");
+        }
+    }
+
+    #[test]
+    fn shell_modes_ring_at_1_and_2_times_f0_and_at_3_18_above_two_thirds() {
+        let f0 = note_to_frequency(60.0);
+        let two = render(&mut AnalogSnareDrum::default(), &parameters(0.5, 0.5, 0.0), 800, 0);
+        let five = render(&mut AnalogSnareDrum::default(), &parameters(1.0, 0.5, 0.0), 800, 0);
+        let window = &two[480..9600];
+        let between = amplitude_at(window, 1.5 * f0);
+        assert!(amplitude_at(window, f0) > 10.0 * between);
+        assert!(amplitude_at(window, 2.0 * f0) > 10.0 * between);
+        let window = &five[480..9600];
+        assert!(amplitude_at(window, 3.18 * f0) > 5.0 * amplitude_at(&two[480..9600], 3.18 * f0));
+    }
+
+    #[test]
+    fn mode_0_time_constant_follows_the_q_law() {
+        // Morph 0.5: decay' = 0.375, τ ≈ 2000 · 2^(7 · 0.375) / (π · 48 kHz) ≈ 82 ms.
+        let out = render(&mut AnalogSnareDrum::default(), &parameters(0.0, 0.5, 0.0), 1000, 0);
+        let ratio = peak(&out[9600..12_000]) / peak(&out[2400..4800]);
+        let tau = 0.15 / -ratio.ln();
+        let expected = 2000.0 * 2f32.powf(7.0 * 0.375) / (std::f32::consts::PI * 48_000.0);
+        assert!((tau / expected - 1.0).abs() < 0.15, "τ {tau} s, expected {expected} s");
+    }
+
+    #[test]
+    fn snappy_0_is_all_shell_and_snappy_1_all_noise() {
+        let a = render(&mut AnalogSnareDrum::default(), &parameters(0.5, 0.5, 0.0), 100, 0);
+        let b = render(&mut AnalogSnareDrum::default(), &parameters(0.5, 0.5, 0.0), 100, 12345);
+        assert_eq!(a, b, "no noise at snappy 0");
+        let mut drum = AnalogSnareDrum::default();
+        let noise = render(&mut drum, &parameters(0.5, 0.5, 1.0), 100, 0);
+        let mut filter = Svf::default();
+        let f = (note_to_frequency(60.0) * 16.0).clamp(0.0, 0.499);
+        filter.set_frequency_q(f, 1.0 + f * 1.5, TanApproximation::Fast);
+        let mut random = Random::default();
+        let mut envelope = 2.0f32;
+        let k = 1.0 - 0.0017 * semitones_to_ratio(-0.5 * 60.0);
+        for x in noise {
+            envelope *= k;
+            let n = (2.0 * random.get_float() - 1.0).max(0.0);
+            let expected = filter.process(n * (envelope * 1.0 * 2.0)).bp;
+            assert_eq!(x, expected, "only the band-passed noise, decaying from 2 by k_noise per sample");
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The 909-style synthetic snare on AUX: two coupled distorted sines with a
+//! pitch sweep, plus filtered noise with a hold stage (engines-8-15.md §8.3).
+
+use crate::dsp::denormal::flush_denormals;
+use crate::dsp::filter::{OnePole, Svf, TanApproximation};
+use crate::dsp::ramp::ParameterRamp;
+use crate::dsp::random::Random;
+use crate::dsp::units::semitones_to_ratio;
+use crate::engines::BLOCK_SIZE;
+
+/// Frequency of the second drum oscillator relative to the first.
+const SECOND_OSCILLATOR_RATIO: f32 = 1.47;
+/// Per-sample decay of the pitch sweep (7 ms time constant).
+const FM_DECAY: f32 = 1.0 - 1.0 / (0.007 * 48_000.0);
+/// Below this level the drum envelope decays only every other sample.
+const DRUM_TAIL_LEVEL: f32 = 0.03;
+
+/// A triangle through a soft saturator, offset so that it leans negative.
+#[inline]
+fn distorted_sine(phase: f32) -> f32 {
+    let triangle = 4.0 * if phase < 0.5 { phase } else { 1.0 - phase } - 1.3;
+    2.0 * triangle / (1.0 + triangle.abs())
+}
+
+/// What one block of the synthetic snare needs.
+#[derive(Clone, Copy, Debug)]
+pub struct SyntheticSnareDrumParameters {
+    /// Free-running (TRIG unpatched): oscillators and noise at a constant level.
+    pub sustain: bool,
+    /// A rising edge in this block.
+    pub trigger: bool,
+    /// Strike strength (LEVEL), 0 to about 1.
+    pub accent: f32,
+    /// Pitch, cycles per sample.
+    pub f0: f32,
+    /// Depth of the pitch sweep, 0 to 1.
+    pub fm_amount: f32,
+    /// Decay (triggered) or level (sustained), 0 to 1.
+    pub decay: f32,
+    /// Noise against drum balance, 0 to 1.
+    pub snappy: f32,
+}
+
+/// State of the synthetic snare.
+#[derive(Clone, Debug, Default)]
+pub struct SyntheticSnareDrum {
+    phase: [f32; 2],
+    drum_amplitude: f32,
+    snare_amplitude: f32,
+    fm: f32,
+    sustain_gain: f32,
+    hold_counter: u32,
+    drum_lp: OnePole,
+    snare_hp: OnePole,
+    snare_lp: Svf,
+}
+
+impl SyntheticSnareDrum {
+    /// Renders one block into `out`, drawing 12 random numbers.
+    pub fn render(
+        &mut self,
+        p: &SyntheticSnareDrumParameters,
+        random: &mut Random,
+        out: &mut [f32; BLOCK_SIZE],
+    ) {
+        flush_denormals([&mut self.drum_amplitude, &mut self.snare_amplitude, &mut self.fm]);
+
+        let f0 = p.f0;
+        let decay = p.decay;
+        let decay_xt = decay * (1.0 + decay * (decay - 1.0));
+        let fm_amount = p.fm_amount * p.fm_amount;
+        let drum_decay = 1.0
+            - (1.0 / (0.015 * 48_000.0))
+                * semitones_to_ratio(-decay_xt * 72.0 - fm_amount * 12.0 + p.snappy * 7.0);
+        let snare_decay =
+            1.0 - (1.0 / (0.01 * 48_000.0)) * semitones_to_ratio(-decay * 60.0 - p.snappy * 7.0);
+
+        let snappy = (p.snappy * 1.1 - 0.05).clamp(0.0, 1.0);
+        let drum_level = (1.0 - snappy).sqrt();
+        let snare_level = snappy.sqrt();
+
+        self.snare_hp.set_frequency((f0 * 10.0).min(0.5), TanApproximation::Fast);
+        self.snare_lp.set_frequency_q((f0 * 35.0).min(0.5), 0.5 + 2.0 * snappy, TanApproximation::Fast);
+        self.drum_lp.set_frequency(f0 * 3.0, TanApproximation::Fast);
+
+        if p.trigger {
+            self.snare_amplitude = 0.3 + 0.7 * p.accent;
+            self.drum_amplitude = self.snare_amplitude;
+            self.fm = 1.0;
+            self.phase = [0.0, 0.0];
+            // 40 ms (decay 0) to 70 ms (decay 1) before the snare noise decays.
+            self.hold_counter = ((0.04 + decay * 0.03) * 48_000.0) as u32;
+        }
+
+        // Advanced only in sustain mode: the ramp freezes while triggered.
+        let mut sustain_gain = ParameterRamp::new(self.sustain_gain, p.accent * decay, BLOCK_SIZE);
+
+        // Amount of the phase-dependent jitter of the reflecting phase reset.
+        let reset_noise_amount = {
+            let x = (8.0 * (0.125 - f0)).clamp(0.0, 1.0);
+            x * x * fm_amount
+        };
+        let reflecting_reset = reset_noise_amount > 0.1;
+
+        for (i, y) in out.iter_mut().enumerate() {
+            let samples_left = BLOCK_SIZE - 1 - i;
+            if p.sustain {
+                self.snare_amplitude = sustain_gain.next();
+                self.drum_amplitude = self.snare_amplitude;
+                self.fm = 0.0;
+            } else {
+                // Below the tail level the drum envelope decays on every other sample only.
+                if self.drum_amplitude > DRUM_TAIL_LEVEL || samples_left % 2 == 0 {
+                    self.drum_amplitude *= drum_decay;
+                }
+                if self.hold_counter > 0 {
+                    self.hold_counter -= 1;
+                } else {
+                    self.snare_amplitude *= snare_decay;
+                }
+                self.fm *= FM_DECAY;
+            }
+
+            let sign = |phase: f32| if phase > 0.5 { -1.0 } else { 1.0 };
+            let reset_noise = (sign(self.phase[0]) + sign(self.phase[1])) * reset_noise_amount * 0.025;
+
+            let f = f0 * (1.0 + 4.0 * fm_amount * self.fm);
+            self.phase[0] += f;
+            self.phase[1] += SECOND_OSCILLATOR_RATIO * f;
+            for phase in self.phase.iter_mut() {
+                if reflecting_reset {
+                    if *phase >= 1.0 + reset_noise {
+                        *phase = 1.0 - *phase;
+                    }
+                } else if *phase >= 1.0 {
+                    *phase -= 1.0;
+                }
+            }
+
+            let drum = (-0.1 + distorted_sine(self.phase[0]) * 0.60) + distorted_sine(self.phase[1]) * 0.25;
+            let drum = self.drum_lp.low_pass(drum * (self.drum_amplitude * drum_level));
+
+            let noise = random.get_float();
+            let snare = self.snare_hp.high_pass(self.snare_lp.low_pass(noise));
+            let snare = (snare + 0.1) * (self.snare_amplitude + self.fm) * snare_level;
+            *y = snare + drum;
+        }
+        self.sustain_gain = sustain_gain.value();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::units::note_to_frequency;
+
+    fn parameters(decay: f32, snappy: f32) -> SyntheticSnareDrumParameters {
+        SyntheticSnareDrumParameters {
+            sustain: false,
+            trigger: true,
+            accent: 0.8,
+            f0: note_to_frequency(60.0),
+            fm_amount: 0.5,
+            decay,
+            snappy,
+        }
+    }
+
+    fn render(
+        drum: &mut SyntheticSnareDrum,
+        first: &SyntheticSnareDrumParameters,
+        blocks: usize,
+    ) -> Vec<f32> {
+        let rest = SyntheticSnareDrumParameters { trigger: false, ..*first };
+        let mut random = Random::default();
+        let mut out = Vec::new();
+        let mut block = [0.0; BLOCK_SIZE];
+        for i in 0..blocks {
+            drum.render(if i == 0 { first } else { &rest }, &mut random, &mut block);
+            out.extend_from_slice(&block);
+        }
+        out
+    }
+
+    #[test]
+    fn distorted_sine_leans_negative() {
+        assert!((distorted_sine(0.5) - 2.0 * 0.7 / 1.7).abs() < 1e-6);
+        assert!((distorted_sine(0.0) - 2.0 * -1.3 / 2.3).abs() < 1e-6);
+    }
+
+    #[test]
+    fn snare_noise_holds_40_ms_at_decay_0_and_70_ms_at_decay_1() {
+        for (decay, hold) in [(0.0, 1920u32), (1.0, 3360)] {
+            let mut drum = SyntheticSnareDrum::default();
+            render(&mut drum, &parameters(decay, 1.0), 1);
+            assert_eq!(drum.hold_counter, hold - 12);
+            render(
+                &mut drum,
+                &SyntheticSnareDrumParameters { trigger: false, ..parameters(decay, 1.0) },
+                (hold / 12 - 1) as usize,
+            );
+            assert_eq!(drum.hold_counter, 0);
+            assert_eq!(drum.snare_amplitude, 0.3 + 0.7 * 0.8, "no decay during the hold");
+        }
+    }
+
+    #[test]
+    fn pitch_sweep_starts_at_1_plus_4_timbre_squared_and_decays_in_7_ms() {
+        let mut drum = SyntheticSnareDrum::default();
+        render(&mut drum, &parameters(0.5, 0.5), 1);
+        let f0 = note_to_frequency(60.0);
+        // After the first block both oscillators have moved by 12 steps of f0 · (1 + 4 · 0.25 · fm).
+        let expected: f32 = (1..=12).map(|n| f0 * (1.0 + FM_DECAY.powi(n))).sum();
+        assert!((drum.phase[0] / expected - 1.0).abs() < 1e-4);
+        assert!((drum.phase[1] / drum.phase[0] - SECOND_OSCILLATOR_RATIO).abs() < 1e-4);
+        assert!((FM_DECAY.powi(336) - (-1.0f32).exp()).abs() < 1e-3);
+    }
+
+    #[test]
+    fn snappy_0_has_no_snare_noise_and_snappy_1_no_drum() {
+        let drum_only = render(&mut SyntheticSnareDrum::default(), &parameters(0.5, 0.0), 100);
+        let mut other_seed = SyntheticSnareDrum::default();
+        let mut random = Random::default();
+        random.get_word();
+        let mut block = [0.0; BLOCK_SIZE];
+        other_seed.render(&parameters(0.5, 0.0), &mut random, &mut block);
+        assert_eq!(block[..], drum_only[..BLOCK_SIZE], "the noise does not reach the output");
+        let mut drum = SyntheticSnareDrum::default();
+        render(&mut drum, &parameters(0.5, 1.0), 100);
+        assert_eq!(drum.drum_lp.low_pass(0.0), 0.0, "the drum low-pass never saw a signal");
+    }
+}
