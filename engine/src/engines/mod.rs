@@ -3,6 +3,9 @@
 
 use crate::dsp::random::Random;
 
+pub mod filtered_noise;
+pub mod particle;
+pub mod swarm;
 pub mod virtual_analog;
 
 /// Samples per block: the voice renders and reads its controls in blocks of 12.
@@ -129,6 +132,9 @@ pub static ENGINES: [EngineInfo; ENGINE_COUNT] = [
 pub fn new_engine(index: usize) -> Option<Box<dyn Engine>> {
     let engine: Box<dyn Engine> = match index {
         0 => Box::new(virtual_analog::VirtualAnalogEngine::default()),
+        8 => Box::new(swarm::SwarmEngine::default()),
+        9 => Box::new(filtered_noise::FilteredNoiseEngine::default()),
+        10 => Box::new(particle::ParticleEngine::default()),
         _ => return None,
     };
     Some(engine)

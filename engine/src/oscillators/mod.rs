@@ -1,4 +1,5 @@
 //! Oscillators that belong to particular engines (the generic polyBLEP one is in `dsp`).
 
+pub mod clocked_noise;
 pub mod variable_saw;
 pub mod variable_shape;
