@@ -138,17 +138,17 @@ fn model_07_vowel_and_speech_synthesis() {
 
 #[test]
 fn model_08_granular_cloud() {
-    check_model(8, 0);
+    check_model(8, 4);
 }
 
 #[test]
 fn model_09_filtered_noise() {
-    check_model(9, 0);
+    check_model(9, 4);
 }
 
 #[test]
 fn model_10_particle_noise() {
-    check_model(10, 0);
+    check_model(10, 4);
 }
 
 #[test]

@@ -122,21 +122,35 @@ pub fn fast_inverse_sqrt(n: f32) -> f32 {
     y * (1.5 - ((0.5 * n) * y) * y)
 }
 
+/// The magic circle's per-block targets for frequency `f` and `amplitude`: the
+/// step `ε ≈ 2 sin(πf)` and the amplitude, faded out toward f = 0.25 and muted above.
+#[inline]
+pub fn fast_sine_targets(f: f32, amplitude: f32) -> (f32, f32) {
+    let (f, amplitude) = if f >= 0.25 { (0.25, 0.0) } else { (f, amplitude * (1.0 - f * 4.0)) };
+    let p = f * std::f32::consts::PI;
+    let k = (2.0f32 * 0.96) / 6.0;
+    (p * (2.0 - (k * p) * p), amplitude)
+}
+
+/// Pulls a magic circle's state back toward unit radius once it has drifted
+/// outside (0.5, 2) in squared norm; done once per block.
+#[inline]
+pub fn fast_sine_renormalize(x: &mut f32, y: &mut f32) {
+    let norm = *x * *x + *y * *y;
+    if norm <= 0.5 || norm >= 2.0 {
+        let scale = fast_inverse_sqrt(norm);
+        *x *= scale;
+        *y *= scale;
+    }
+}
+
 impl FastSineOscillator {
     /// Adds `amplitude · sin` at frequency `f` into `out`, ramping both over the block.
     pub fn render_add(&mut self, f: f32, amplitude: f32, out: &mut [f32]) {
-        let (f, amplitude) = if f >= 0.25 { (0.25, 0.0) } else { (f, amplitude * (1.0 - f * 4.0)) };
-        let p = f * std::f32::consts::PI;
-        let k = (2.0f32 * 0.96) / 6.0;
-        let epsilon_target = p * (2.0 - (k * p) * p);
+        let (epsilon_target, amplitude) = fast_sine_targets(f, amplitude);
         let mut epsilon = ParameterRamp::new(self.epsilon, epsilon_target, out.len());
         let mut gain = ParameterRamp::new(self.amplitude, amplitude, out.len());
-        let norm = self.x * self.x + self.y * self.y;
-        if norm <= 0.5 || norm >= 2.0 {
-            let scale = fast_inverse_sqrt(norm);
-            self.x *= scale;
-            self.y *= scale;
-        }
+        fast_sine_renormalize(&mut self.x, &mut self.y);
         for sample in out.iter_mut() {
             let e = epsilon.next();
             self.x += e * self.y;

@@ -7,11 +7,14 @@ use crate::dsp::random::Random;
 mod drum_test_support;
 pub mod bass_drum;
 pub mod drum_pulse;
+pub mod filtered_noise;
 pub mod fm;
 pub mod grain;
 pub mod hi_hat;
+pub mod particle;
 pub mod snare_drum;
 pub mod speech;
+pub mod swarm;
 pub mod virtual_analog;
 pub mod waveshaping;
 
@@ -143,6 +146,9 @@ pub fn new_engine(index: usize) -> Option<Box<dyn Engine>> {
         2 => Box::new(fm::FmEngine::default()),
         3 => Box::new(grain::GrainEngine::default()),
         7 => Box::new(speech::SpeechEngine::default()),
+        8 => Box::new(swarm::SwarmEngine::default()),
+        9 => Box::new(filtered_noise::FilteredNoiseEngine::default()),
+        10 => Box::new(particle::ParticleEngine::default()),
         13 => Box::new(bass_drum::BassDrumEngine::default()),
         14 => Box::new(snare_drum::SnareDrumEngine::default()),
         15 => Box::new(hi_hat::HiHatEngine::default()),

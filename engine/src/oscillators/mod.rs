@@ -1,5 +1,6 @@
 //! Oscillators that belong to particular engines (the generic polyBLEP one is in `dsp`).
 
+pub mod clocked_noise;
 pub mod grainlet;
 pub mod variable_saw;
 pub mod variable_shape;
