@@ -3,10 +3,22 @@
 
 use crate::dsp::random::Random;
 
+pub mod additive;
+pub mod chords;
 pub mod virtual_analog;
+pub mod wavetable;
 
 /// Samples per block: the voice renders and reads its controls in blocks of 12.
 pub const BLOCK_SIZE: usize = 12;
+
+/// Bound on engine outputs, far beyond int16 saturation (|x| > 1.7 at the
+/// largest gain).
+///
+/// A few engines of the real module (wavetable and chords) produce huge
+/// transients at subsonic notes or after pitch jumps of many octaves in one
+/// block; they clamp to this. With the LPG bypassed that changes nothing in the
+/// int16 output; only LPG tails after such transients can differ.
+pub const OUTPUT_LIMIT: f32 = 64.0;
 
 /// One block of engine output.
 pub type Block = [f32; BLOCK_SIZE];
@@ -129,6 +141,9 @@ pub static ENGINES: [EngineInfo; ENGINE_COUNT] = [
 pub fn new_engine(index: usize) -> Option<Box<dyn Engine>> {
     let engine: Box<dyn Engine> = match index {
         0 => Box::new(virtual_analog::VirtualAnalogEngine::default()),
+        4 => Box::new(additive::AdditiveEngine::default()),
+        5 => Box::new(wavetable::WavetableEngine::default()),
+        6 => Box::new(chords::ChordEngine::default()),
         _ => return None,
     };
     Some(engine)
