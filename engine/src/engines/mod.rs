@@ -11,8 +11,8 @@ pub mod wavetable;
 /// Samples per block: the voice renders and reads its controls in blocks of 12.
 pub const BLOCK_SIZE: usize = 12;
 
-/// Bound on engine outputs, far beyond int16 saturation (|x| > 1.7 at the
-/// largest gain).
+/// Bound on engine outputs, far beyond int16 saturation (with the smallest
+/// registered gain, 0.6, anything above 1.67 already saturates).
 ///
 /// A few engines of the real module (wavetable and chords) produce huge
 /// transients at subsonic notes or after pitch jumps of many octaves in one

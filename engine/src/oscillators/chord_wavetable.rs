@@ -2,6 +2,7 @@
 //! linear interpolation and differentiated (engines-4-7.md §3.6).
 
 use crate::dsp::differentiator::Differentiator;
+use crate::dsp::interpolate::split;
 use crate::dsp::ramp::ParameterRamp;
 use crate::engines::wavetable::WAVE_STRIDE;
 use crate::tables::{CHORD_WAVES, INTEGRATED_WAVES};
@@ -17,12 +18,18 @@ pub struct ChordWavetableOscillator {
     differentiator: Differentiator,
 }
 
-/// Linear read of wave `wave` of the chord engine's list at sample `index + fraction`.
+/// Wave `wave` of the chord engine's list.
 #[inline]
-fn read_wave(wave: usize, index: usize, fraction: f32) -> f32 {
-    let start = CHORD_WAVES[wave] * WAVE_STRIDE + index;
-    let a = INTEGRATED_WAVES[start] as f32;
-    let b = INTEGRATED_WAVES[start + 1] as f32;
+fn chord_wave(wave: usize) -> &'static [i16; WAVE_STRIDE] {
+    let start = CHORD_WAVES[wave] * WAVE_STRIDE;
+    INTEGRATED_WAVES[start..start + WAVE_STRIDE].try_into().expect("wave inside the table")
+}
+
+/// Linear read of `wave` at sample `index + fraction` (`index` below 256).
+#[inline]
+fn read_wave(wave: &[i16; WAVE_STRIDE], index: usize, fraction: f32) -> f32 {
+    let a = wave[index] as f32;
+    let b = wave[index + 1] as f32;
     a + (b - a) * fraction
 }
 
@@ -41,6 +48,9 @@ impl ChordWavetableOscillator {
         let last_wave = CHORD_WAVES.len() - 2;
         // Local copies keep the per-sample state in registers.
         let (mut phase, mut lp, mut differentiator) = (self.phase, self.lp, self.differentiator);
+        // The pair of waves changes rarely: look them up only then.
+        let mut pair = usize::MAX;
+        let mut waves = (chord_wave(0), chord_wave(1));
 
         for y in out.iter_mut() {
             let f = frequency_ramp.next();
@@ -49,14 +59,17 @@ impl ChordWavetableOscillator {
             if phase >= 1.0 {
                 phase -= 1.0;
             }
-            let position = waveform_ramp.next();
-            let wave = (position as usize).min(last_wave);
-            let wave_fraction = position - wave as f32;
-            let p = phase * 256.0;
-            let index = p as usize;
-            let fraction = p - index as f32;
-            let a = read_wave(wave, index, fraction);
-            let b = read_wave(wave + 1, index, fraction);
+            // (Splits through i32: float/usize conversions are much slower.)
+            let (wave, wave_fraction) = split(waveform_ramp.next());
+            let wave = (wave.max(0) as usize).min(last_wave);
+            if wave != pair {
+                pair = wave;
+                waves = (chord_wave(wave), chord_wave(wave + 1));
+            }
+            let (index, fraction) = split(phase * 256.0);
+            let index = index as usize & 255;
+            let a = read_wave(waves.0, index, fraction);
+            let b = read_wave(waves.1, index, fraction);
             let s = differentiator.process(cutoff, a + (b - a) * wave_fraction);
             lp += (cutoff * 0.5) * (s - lp);
             *y += amplitude_ramp.next() * lp;

@@ -83,8 +83,13 @@ impl StringSynthOscillator {
         ];
         let size = out.len();
         let mut frequency_ramp = ParameterRamp::new(self.frequency, counter_frequency, size);
-        let [mut g8_ramp, mut g4_ramp, mut g2_ramp, mut g1_ramp] =
-            [0, 1, 2, 3].map(|i| ParameterRamp::new(self.saw_gains[i], targets[i], size));
+        // The four gain ramps side by side (stmlib's ParameterInterpolator
+        // arithmetic), so that they advance as one vector.
+        let mut gains = self.saw_gains;
+        let mut gain_increments = [0.0; 4];
+        for ((increment, gain), target) in gain_increments.iter_mut().zip(&gains).zip(targets) {
+            *increment = (target - gain) / size as f32;
+        }
         // Local copies keep the per-sample state in registers.
         let mut next_sample = self.next_sample;
         let mut phase = self.phase;
@@ -95,7 +100,10 @@ impl StringSynthOscillator {
             let mut this_sample = next_sample;
             next_sample = 0.0;
             let f = frequency_ramp.next();
-            let (g8, g4, g2, g1) = (g8_ramp.next(), g4_ramp.next(), g2_ramp.next(), g1_ramp.next());
+            for (gain, increment) in gains.iter_mut().zip(&gain_increments) {
+                *gain += increment;
+            }
+            let [g8, g4, g2, g1] = gains;
 
             phase += f;
             let mut next_segment = phase as i32;
@@ -135,7 +143,7 @@ impl StringSynthOscillator {
         self.phase = phase;
         self.segment = segment;
         self.frequency = frequency_ramp.value();
-        self.saw_gains = [g8_ramp.value(), g4_ramp.value(), g2_ramp.value(), g1_ramp.value()];
+        self.saw_gains = gains;
     }
 }
 
