@@ -55,6 +55,7 @@ fn main() {
     writeln!(out, "/// 192 integrated waves of 260 samples (256 + 4 guard).").unwrap();
     writeln!(out, "pub static INTEGRATED_WAVES: [i16; 49920] = [{}];", items.join(",")).unwrap();
 
+    emit_chord_tables(&mut out, &read_json(&data.join("chord_tables.json")));
     emit_speech_tables(&mut out, &data);
 
     let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("tables.rs");
@@ -201,6 +202,49 @@ fn lpc_word_frames_test_vector(data: &Path) -> String {
     writeln!(out, "pub static LPC_WORD_BYTE_OFFSETS: [&[usize]; {n}] = [{}];", offset_names.join(", "))
         .unwrap();
     out
+}
+
+/// The chord engine's chords, organ registrations, fade points and wave list.
+fn emit_chord_tables(out: &mut String, chords: &serde_json::Value) {
+    let rows = |key: &str, width: usize| -> Vec<Vec<f64>> {
+        let rows: Vec<Vec<f64>> = chords[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("chord_tables.json: {key}"))
+            .iter()
+            .map(|row| float_list(row, key))
+            .collect();
+        assert!(rows.iter().all(|r| r.len() == width), "chord_tables.json: {key} width");
+        rows
+    };
+    let emit_rows = |out: &mut String, name: &str, doc: &str, rows: &[Vec<f64>]| {
+        writeln!(out, "/// {doc}").unwrap();
+        writeln!(out, "pub static {name}: [[f32; {}]; {}] = [", rows[0].len(), rows.len()).unwrap();
+        for row in rows {
+            let items: Vec<String> =
+                row.iter().map(|v| format!("f32::from_bits(0x{:08x})", (*v as f32).to_bits())).collect();
+            writeln!(out, "    [{}],", items.join(", ")).unwrap();
+        }
+        out.push_str("];\n");
+    };
+    emit_rows(out, "CHORDS", "Semitones of the four notes of each chord.", &rows("chords_semitones", 4));
+    emit_rows(
+        out,
+        "CHORD_REGISTRATIONS",
+        "Organ registrations: saw 8', square 8', saw 4', square 4', saw 2', square 2'.",
+        &rows("registrations", 6),
+    );
+    let fade = float_list(&chords["fade_point"], "fade_point");
+    assert_eq!(fade.len(), 5, "chord_tables.json: fade_point");
+    emit_f32(out, "CHORD_FADE_POINTS", &fade);
+    let waves: Vec<String> = chords["wavetable_waves"]
+        .as_array()
+        .expect("chord_tables.json: wavetable_waves")
+        .iter()
+        .map(|w| w["wave_index"].as_u64().expect("chord_tables.json: wave_index").to_string())
+        .collect();
+    assert_eq!(waves.len(), 15, "chord_tables.json: wavetable_waves");
+    writeln!(out, "/// Indices into `INTEGRATED_WAVES` of the chord engine's 15 waves.").unwrap();
+    writeln!(out, "pub static CHORD_WAVES: [usize; 15] = [{}];", waves.join(", ")).unwrap();
 }
 
 fn read_json(path: &Path) -> serde_json::Value {

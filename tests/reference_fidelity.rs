@@ -118,17 +118,17 @@ fn model_03_granular_formant_oscillator() {
 
 #[test]
 fn model_04_harmonic_oscillator() {
-    check_model(4, 0);
+    check_model(4, 4);
 }
 
 #[test]
 fn model_05_wavetable_oscillator() {
-    check_model(5, 0);
+    check_model(5, 4);
 }
 
 #[test]
 fn model_06_chords() {
-    check_model(6, 0);
+    check_model(6, 4);
 }
 
 #[test]

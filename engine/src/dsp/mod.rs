@@ -7,6 +7,7 @@
 pub mod cosine_oscillator;
 pub mod delay_line;
 pub mod denormal;
+pub mod differentiator;
 pub mod filter;
 pub mod hysteresis;
 pub mod interpolate;

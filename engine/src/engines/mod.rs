@@ -5,7 +5,9 @@ use crate::dsp::random::Random;
 
 #[cfg(test)]
 mod drum_test_support;
+pub mod additive;
 pub mod bass_drum;
+pub mod chords;
 pub mod drum_pulse;
 pub mod filtered_noise;
 pub mod fm;
@@ -17,9 +19,19 @@ pub mod speech;
 pub mod swarm;
 pub mod virtual_analog;
 pub mod waveshaping;
+pub mod wavetable;
 
 /// Samples per block: the voice renders and reads its controls in blocks of 12.
 pub const BLOCK_SIZE: usize = 12;
+
+/// Bound on engine outputs, far beyond int16 saturation (with the smallest
+/// registered gain, 0.6, anything above 1.67 already saturates).
+///
+/// A few engines of the real module (wavetable and chords) produce huge
+/// transients at subsonic notes or after pitch jumps of many octaves in one
+/// block; they clamp to this. With the LPG bypassed that changes nothing in the
+/// int16 output; only LPG tails after such transients can differ.
+pub const OUTPUT_LIMIT: f32 = 64.0;
 
 /// One block of engine output.
 pub type Block = [f32; BLOCK_SIZE];
@@ -145,6 +157,9 @@ pub fn new_engine(index: usize) -> Option<Box<dyn Engine>> {
         1 => Box::new(waveshaping::WaveshapingEngine::default()),
         2 => Box::new(fm::FmEngine::default()),
         3 => Box::new(grain::GrainEngine::default()),
+        4 => Box::new(additive::AdditiveEngine::default()),
+        5 => Box::new(wavetable::WavetableEngine::default()),
+        6 => Box::new(chords::ChordEngine::default()),
         7 => Box::new(speech::SpeechEngine::default()),
         8 => Box::new(swarm::SwarmEngine::default()),
         9 => Box::new(filtered_noise::FilteredNoiseEngine::default()),
