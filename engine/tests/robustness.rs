@@ -27,7 +27,15 @@ const ENGINE_BOUND: f32 = 64.0;
 /// does; at sub-audio notes (below about note −58, or −4 in the first block,
 /// where its f0 ramp starts from 0) that gain alone passes 64, so its bound
 /// grows with the gain's upper limit over the block's f0 ramp.
+///
+/// The wavetable and chord engines (5, 6) of the real module produce huge but
+/// finite transients (up to about 5·10⁴) at subsonic notes or after pitch jumps
+/// of many octaves within a block; the voice's int16 stage saturates them. They
+/// are reproduced, not clamped, so their bound is only "finite and sane".
 fn engine_bound(model: usize, note: f32, previous_note: Option<f32>) -> f32 {
+    if model == 5 || model == 6 {
+        return 1e6;
+    }
     if model != 9 {
         return ENGINE_BOUND;
     }

@@ -6,7 +6,7 @@ use crate::dsp::hysteresis::HysteresisQuantizer;
 use crate::dsp::interpolate::split;
 use crate::dsp::random::Random;
 use crate::dsp::units::{note_to_frequency, semitones_to_ratio};
-use crate::engines::{Block, Engine, EngineParameters, OUTPUT_LIMIT};
+use crate::engines::{Block, Engine, EngineParameters};
 use crate::oscillators::chord_wavetable::ChordWavetableOscillator;
 use crate::oscillators::string_synth::{StringSynthOscillator, REGISTRATION_SIZE};
 use crate::tables::{CHORDS, CHORD_FADE_POINTS, CHORD_REGISTRATIONS};
@@ -156,8 +156,8 @@ impl Engine for ChordEngine {
         // wavetable voices' level by the frequency ratio (their gain ∝ 1/f is
         // ramped while the differentiator follows at once).
         for (o, a) in out.iter_mut().zip(aux.iter_mut()) {
-            *o = (*o + *a).clamp(-OUTPUT_LIMIT, OUTPUT_LIMIT);
-            *a = (*a * 3.0).clamp(-OUTPUT_LIMIT, OUTPUT_LIMIT);
+            *o += *a;
+            *a *= 3.0;
         }
     }
 }

@@ -24,15 +24,6 @@ pub mod wavetable;
 /// Samples per block: the voice renders and reads its controls in blocks of 12.
 pub const BLOCK_SIZE: usize = 12;
 
-/// Bound on engine outputs, far beyond int16 saturation (with the smallest
-/// registered gain, 0.6, anything above 1.67 already saturates).
-///
-/// A few engines of the real module (wavetable and chords) produce huge
-/// transients at subsonic notes or after pitch jumps of many octaves in one
-/// block; they clamp to this. With the LPG bypassed that changes nothing in the
-/// int16 output; only LPG tails after such transients can differ.
-pub const OUTPUT_LIMIT: f32 = 64.0;
-
 /// One block of engine output.
 pub type Block = [f32; BLOCK_SIZE];
 

@@ -7,7 +7,7 @@ use crate::dsp::interpolate::{hermite, split};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::units::{note_to_frequency, A0};
-use crate::engines::{Block, Engine, EngineParameters, OUTPUT_LIMIT};
+use crate::engines::{Block, Engine, EngineParameters};
 use crate::tables::INTEGRATED_WAVES;
 
 /// Samples stored per wave: 256 plus 4 guard samples for the 4-point read.
@@ -178,7 +178,7 @@ impl Engine for WavetableEngine {
             // The real module reaches ±5·10⁴ here at subsonic notes (below about
             // MIDI note −10), for seconds: the differentiator's state decays at
             // 256·f per sample while the gain grows as 1/f.
-            *o = (differentiator.process(cutoff, mix) * gain).clamp(-OUTPUT_LIMIT, OUTPUT_LIMIT);
+            *o = differentiator.process(cutoff, mix) * gain;
             *a = ((*o * 32.0) as i32) as f32 / 32.0;
         }
 
