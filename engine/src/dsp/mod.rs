@@ -6,6 +6,7 @@
 
 pub mod cosine_oscillator;
 pub mod delay_line;
+pub mod dust;
 pub mod filter;
 pub mod hysteresis;
 pub mod interpolate;

@@ -3,6 +3,8 @@
 
 use crate::dsp::random::Random;
 
+pub mod modal;
+pub mod string;
 pub mod virtual_analog;
 
 /// Samples per block: the voice renders and reads its controls in blocks of 12.
@@ -129,6 +131,8 @@ pub static ENGINES: [EngineInfo; ENGINE_COUNT] = [
 pub fn new_engine(index: usize) -> Option<Box<dyn Engine>> {
     let engine: Box<dyn Engine> = match index {
         0 => Box::new(virtual_analog::VirtualAnalogEngine::default()),
+        11 => Box::new(string::StringEngine::default()),
+        12 => Box::new(modal::ModalEngine::default()),
         _ => return None,
     };
     Some(engine)
