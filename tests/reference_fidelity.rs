@@ -153,12 +153,12 @@ fn model_10_particle_noise() {
 
 #[test]
 fn model_11_inharmonic_string_modeling() {
-    check_model(11, 0);
+    check_model(11, 4);
 }
 
 #[test]
 fn model_12_modal_resonator() {
-    check_model(12, 0);
+    check_model(12, 4);
 }
 
 #[test]

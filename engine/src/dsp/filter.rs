@@ -166,6 +166,13 @@ impl Svf {
         }
     }
 
+    /// Whether both states are zero or subnormal: with no input the filter
+    /// would only ring on below f32's normal range.
+    #[inline]
+    pub fn is_subnormal(&self) -> bool {
+        self.state_1.abs() < f32::MIN_POSITIVE && self.state_2.abs() < f32::MIN_POSITIVE
+    }
+
     /// `1/Q`, the factor of the normalised band-pass output.
     #[inline]
     pub fn damping(&self) -> f32 {
@@ -249,5 +256,21 @@ mod tests {
         svf.set_frequency_q(0.02, std::f32::consts::FRAC_1_SQRT_2, TanApproximation::Exact);
         let g = gain_at(&mut |x| svf.low_pass(x), 0.2);
         assert!(g < 0.02, "well above cutoff it falls at 12 dB/octave: {g}");
+    }
+
+    #[test]
+    fn svf_left_ringing_without_input_reaches_subnormal_states() {
+        let mut svf = Svf::default();
+        svf.set_frequency_q(0.05, 0.5, TanApproximation::Dirty);
+        svf.process(1.0);
+        assert!(!svf.is_subnormal());
+        let mut samples = 0;
+        while !svf.is_subnormal() {
+            svf.process(0.0);
+            samples += 1;
+        }
+        assert!(samples < 10_000, "{samples}");
+        svf.reset();
+        assert!(svf.is_subnormal());
     }
 }

@@ -8,6 +8,7 @@ pub mod cosine_oscillator;
 pub mod delay_line;
 pub mod denormal;
 pub mod differentiator;
+pub mod dust;
 pub mod filter;
 pub mod hysteresis;
 pub mod interpolate;

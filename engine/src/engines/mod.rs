@@ -13,9 +13,11 @@ pub mod filtered_noise;
 pub mod fm;
 pub mod grain;
 pub mod hi_hat;
+pub mod modal;
 pub mod particle;
 pub mod snare_drum;
 pub mod speech;
+pub mod string;
 pub mod swarm;
 pub mod virtual_analog;
 pub mod waveshaping;
@@ -155,6 +157,8 @@ pub fn new_engine(index: usize) -> Option<Box<dyn Engine>> {
         8 => Box::new(swarm::SwarmEngine::default()),
         9 => Box::new(filtered_noise::FilteredNoiseEngine::default()),
         10 => Box::new(particle::ParticleEngine::default()),
+        11 => Box::new(string::StringEngine::default()),
+        12 => Box::new(modal::ModalEngine::default()),
         13 => Box::new(bass_drum::BassDrumEngine::default()),
         14 => Box::new(snare_drum::SnareDrumEngine::default()),
         15 => Box::new(hi_hat::HiHatEngine::default()),
