@@ -11,4 +11,5 @@ pub mod mss;
 pub mod pitch;
 pub mod render_batch;
 pub mod render_params;
+pub mod vcv;
 pub mod wav;
