@@ -21,4 +21,5 @@ pub mod render_batch;
 pub mod render_params;
 pub mod rng;
 pub mod space;
+pub mod vcv;
 pub mod wav;

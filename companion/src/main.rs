@@ -1,12 +1,18 @@
 //! The `rackmatch` command line: a thin layer over the library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
+use rackmatch::atomic::write_bytes_atomically;
 use rackmatch::render_batch::{render_params, render_to_dir};
-use rackmatch::render_params::{read_params_file, RenderParams};
+use rackmatch::render_params::{read_params_file, RenderParams, DEFAULT_SECONDS};
+use rackmatch::vcv::render::{
+    parse_cc_value, parse_knob_value, render_patch_file, CcValue, KnobValue, PatchRequest,
+};
+use rackmatch::vcv::write::encode_rack2;
+use rackmatch::vcv::VcvError;
 use rackmatch::wav::{write_wav, SampleFormat};
 use rackmatch_engine::FRAME_RATE;
 
@@ -21,6 +27,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Render Plaits sounds with the embedded engine (48 kHz stereo: OUT, AUX; volts / 5).
+    ///
+    /// With --patch, a whole .vcv patch: both channels carry its main output
+    /// (what goes into its Audio module, else its mixer, else Plaits' OUT) in
+    /// volts / 10, as Rack's Audio and Recorder modules write it.
     Render(RenderArgs),
 }
 
@@ -38,7 +48,7 @@ struct RenderArgs {
     /// Write 32-bit float instead of 16-bit PCM.
     #[arg(long)]
     float: bool,
-    /// Model 0 to 15 (single render).
+    /// Model 0 to 15 (single render; with --patch, replaces every Plaits module's model).
     #[arg(long)]
     model: Option<u32>,
     /// FREQ knob in octaves, -4 to 4.
@@ -80,6 +90,21 @@ struct RenderArgs {
     /// Length in seconds.
     #[arg(long)]
     seconds: Option<f64>,
+    /// A .vcv patch (Rack 1 or 2) to render; its LFOs start at phase 0 every time.
+    #[arg(long, conflicts_with_all = [
+        "params", "frequency", "harmonics", "timbre", "morph", "lpg_colour", "lpg_decay",
+        "timbre_cv", "freq_cv", "morph_cv", "pitch_v", "level",
+    ])]
+    patch: Option<PathBuf>,
+    /// CC values through the patch's MIDI-Map, CC=VALUE comma-separated (e.g. 0=64,1=20).
+    #[arg(long, requires = "patch", value_delimiter = ',', value_parser = parse_cc_value)]
+    cc: Vec<CcValue>,
+    /// A knob of the patch, MODULE_ID.PARAM_ID=VALUE (repeatable; applied after --cc).
+    #[arg(long = "set", requires = "patch", value_parser = parse_knob_value)]
+    set: Vec<KnobValue>,
+    /// Also write the patch with these values as a Rack 2 .vcv file.
+    #[arg(long, requires = "patch")]
+    save_patch: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -100,6 +125,9 @@ fn run(cli: Cli) -> Result<()> {
 
 fn render(args: RenderArgs) -> Result<()> {
     let format = if args.float { SampleFormat::Float32 } else { SampleFormat::Pcm16 };
+    if let Some(patch) = &args.patch {
+        return render_patch(&args, patch, format);
+    }
     if let Some(params_path) = &args.params {
         let lines = read_params_file(params_path)?;
         let out_dir = args.out_dir.as_ref().expect("clap requires --out-dir with --params");
@@ -137,5 +165,30 @@ fn render(args: RenderArgs) -> Result<()> {
     let frames = render_params(&params);
     write_wav(out, &frames, FRAME_RATE, format)
         .with_context(|| format!("{}: cannot write", out.display()))?;
+    Ok(())
+}
+
+/// `render --patch`: everything is checked and rendered before anything is written.
+fn render_patch(args: &RenderArgs, patch: &Path, format: SampleFormat) -> Result<()> {
+    let Some(out) = &args.out else {
+        bail!("--patch needs --out FILE.wav");
+    };
+    let request = PatchRequest {
+        cc: args.cc.clone(),
+        set: args.set.clone(),
+        model: args.model.map(|m| m as usize),
+        trigger: args.trigger.clone(),
+        seconds: args.seconds.unwrap_or(DEFAULT_SECONDS),
+    };
+    let (patch, frames) = render_patch_file(patch, &request)?;
+    let saved = match &args.save_patch {
+        Some(path) => Some((path, encode_rack2(&patch).map_err(|problem| VcvError::new(path, problem))?)),
+        None => None,
+    };
+    write_wav(out, &frames, FRAME_RATE, format)
+        .with_context(|| format!("{}: cannot write", out.display()))?;
+    if let Some((path, bytes)) = saved {
+        write_bytes_atomically(path, &bytes).with_context(|| format!("{}: cannot write", path.display()))?;
+    }
     Ok(())
 }

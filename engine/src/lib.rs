@@ -10,6 +10,7 @@
 pub mod dsp;
 pub mod engines;
 pub mod oscillators;
+pub mod rack;
 pub mod render;
 pub mod tables;
 pub mod voice;

@@ -11,6 +11,9 @@ pub const FRAME_RATE: u32 = 48_000;
 /// Length of the 10 V gate rackmatch sends into TRIG for each onset.
 pub const TRIGGER_GATE_SECONDS: f64 = 0.005;
 
+/// Voltage of that gate while it is high.
+pub const GATE_VOLTS: f32 = 10.0;
+
 /// Everything that sets the sound of one Plaits render: the module's knobs, the
 /// constant voltages on its inputs, and the trigger onsets.
 #[derive(Clone, Debug, PartialEq)]
@@ -114,6 +117,15 @@ impl TriggerGate {
         let i = self.spans.partition_point(|span| span.1 <= frame);
         self.spans.get(i).is_some_and(|span| span.0 <= frame)
     }
+
+    /// The gate's voltage at `frame`: 10 V while high, else 0 V.
+    pub fn volts(&self, frame: u64) -> f32 {
+        if self.is_high(frame) {
+            GATE_VOLTS
+        } else {
+            0.0
+        }
+    }
 }
 
 /// Renders `frames` frames of a voice into `output`, starting from power-up.
@@ -130,28 +142,90 @@ pub fn render_voice(settings: &VoiceSettings, output: &mut [[f32; 2]]) -> bool {
     }
     let patch = settings.patch();
     let gate = settings.trigger.as_deref().map(TriggerGate::new);
-    let mut modulations = Modulations {
-        note: settings.pitch_v * 12.0,
-        trigger_patched: gate.is_some(),
-        level_patched: settings.level.is_some(),
-        level: settings.level.unwrap_or(0.0) / 8.0,
-        ..Modulations::default()
-    };
+    let mut jacks = PlaitsJacks::default();
+    jacks.set(plaits_input::VOCT, Some(settings.pitch_v));
+    jacks.set(plaits_input::LEVEL, settings.level);
     let mut out = [0i16; BLOCK_SIZE];
     let mut aux = [0i16; BLOCK_SIZE];
     for (block_index, frames) in output.chunks_mut(BLOCK_SIZE).enumerate() {
         let first_frame = (block_index * BLOCK_SIZE) as u64;
-        let trigger_volts = match &gate {
-            Some(gate) if gate.is_high(first_frame) => 10.0,
-            _ => 0.0,
-        };
-        modulations.trigger = trigger_volts / 3.0;
-        voice.render(&patch, &modulations, &mut out, &mut aux);
+        if let Some(gate) = &gate {
+            jacks.set(plaits_input::TRIGGER, Some(gate.volts(first_frame)));
+        }
+        voice.render(&patch, &jacks.modulations(), &mut out, &mut aux);
         for (frame, (o, a)) in frames.iter_mut().zip(out.iter().zip(aux.iter())) {
-            *frame = [-(*o as f32) / 32768.0, -(*a as f32) / 32768.0];
+            *frame = [sample_to_unit(*o), sample_to_unit(*a)];
         }
     }
     true
+}
+
+/// VCV's Plaits input jacks, in the module's port order (voice.md §2.2).
+pub mod plaits_input {
+    /// MODEL CV.
+    pub const MODEL: usize = 0;
+    /// TIMBRE CV.
+    pub const TIMBRE: usize = 1;
+    /// FM CV.
+    pub const FM: usize = 2;
+    /// MORPH CV.
+    pub const MORPH: usize = 3;
+    /// HARMONICS CV.
+    pub const HARMONICS: usize = 4;
+    /// TRIG.
+    pub const TRIGGER: usize = 5;
+    /// LEVEL.
+    pub const LEVEL: usize = 6;
+    /// V/OCT.
+    pub const VOCT: usize = 7;
+    /// Number of inputs.
+    pub const COUNT: usize = 8;
+}
+
+/// The voltages on the Plaits module's inputs as one block reads them;
+/// `patched[i]` says whether jack `i` has a cable (an unpatched jack reads 0 V).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PlaitsJacks {
+    /// Volts per input, in [`plaits_input`] order.
+    pub volts: [f32; plaits_input::COUNT],
+    /// Whether each input has a cable.
+    pub patched: [bool; plaits_input::COUNT],
+}
+
+impl PlaitsJacks {
+    /// Patches jack `input` with a voltage (`Some`) or unplugs it (`None`, 0 V).
+    pub fn set(&mut self, input: usize, volts: Option<f32>) {
+        self.patched[input] = volts.is_some();
+        self.volts[input] = volts.unwrap_or(0.0);
+    }
+
+    /// VCV's conversion of the jacks into the voice's modulations (voice.md §2.2).
+    pub fn modulations(&self) -> Modulations {
+        use plaits_input::*;
+        let v = &self.volts;
+        Modulations {
+            engine: v[MODEL] / 5.0,
+            note: v[VOCT] * 12.0,
+            frequency: v[FM] * 6.0,
+            harmonics: v[HARMONICS] / 5.0,
+            timbre: v[TIMBRE] / 8.0,
+            morph: v[MORPH] / 8.0,
+            trigger: v[TRIGGER] / 3.0,
+            level: v[LEVEL] / 8.0,
+            frequency_patched: self.patched[FM],
+            timbre_patched: self.patched[TIMBRE],
+            morph_patched: self.patched[MORPH],
+            trigger_patched: self.patched[TRIGGER],
+            level_patched: self.patched[LEVEL],
+        }
+    }
+}
+
+/// A voice output sample in rackmatch's convention, volts / 5: VCV's output
+/// stage is `-5 V · sample / 32768`, inverting the voice's already inverted signal.
+#[inline]
+pub fn sample_to_unit(sample: i16) -> f32 {
+    -(sample as f32) / 32768.0
 }
 
 #[cfg(test)]
