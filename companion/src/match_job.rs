@@ -34,6 +34,8 @@ pub struct MatchJob {
     pub top_k: usize,
     /// Output directory.
     pub out_dir: PathBuf,
+    /// Candidate renders per target (library not counted); at least `top_k`.
+    pub budget: usize,
 }
 
 /// Why a match failed.
@@ -66,14 +68,13 @@ pub enum MatchError {
     },
 }
 
-/// Candidates re-rendered and re-ranked by MSS for each returned match.
-pub const RERANK_FACTOR: usize = 4;
-/// Fewest candidates re-ranked, whatever `top_k`.
-pub const MIN_RERANKED: usize = 16;
+/// Renders spent per target by default (library not counted).
+pub const DEFAULT_BUDGET: usize = 32;
 
 /// Default output directory for a target: `./rackmatch-out/<target-name>/`.
 pub fn default_out_dir(target: &Path) -> PathBuf {
-    let stem = target.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "target".into());
+    let stem =
+        target.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "target".into());
     PathBuf::from("rackmatch-out").join(stem)
 }
 
@@ -137,8 +138,8 @@ pub fn run_match(
     timing.insert("features".to_string(), ms(step));
 
     let step = Instant::now();
-    let reranked = (job.top_k * RERANK_FACTOR).max(MIN_RERANKED).min(library.points.len());
-    let mut candidates = knn_candidates(&target, &library, &index, reranked);
+    let mut candidates = knn_candidates(&target, &library, &index, job.budget.max(job.top_k));
+    candidates = distinct(candidates);
     candidates.truncate(job.top_k);
     timing.insert("search_and_rerank".to_string(), ms(step));
 
@@ -165,8 +166,16 @@ pub fn run_match(
     let mut result = result;
     result.timing_ms.insert("write".to_string(), ms(step));
     result.timing_ms.insert("total".to_string(), ms(started));
-    write_result_json(&result, &job.out_dir).map_err(|source| MatchError::Output { path: job.out_dir.clone(), source })?;
+    write_result_json(&result, &job.out_dir)
+        .map_err(|source| MatchError::Output { path: job.out_dir.clone(), source })?;
     Ok(result)
+}
+
+/// Keeps the best-scoring version of each library point, so the top list
+/// does not show the same patch twice (plain and transposed).
+fn distinct(candidates: Vec<crate::matching::ScoredCandidate>) -> Vec<crate::matching::ScoredCandidate> {
+    let mut seen = std::collections::HashSet::new();
+    candidates.into_iter().filter(|c| c.library_index.is_none_or(|i| seen.insert(i))).collect()
 }
 
 fn ms(since: Instant) -> f64 {

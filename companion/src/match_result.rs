@@ -72,7 +72,11 @@ pub fn cc_record(space: &Space, params: &RenderParams) -> BTreeMap<String, u8> {
 }
 
 /// Builds the records for the top candidates (files are named, not yet written).
-pub fn candidate_records(space: &Space, candidates: &[ScoredCandidate], out_dir: &Path) -> Vec<CandidateRecord> {
+pub fn candidate_records(
+    space: &Space,
+    candidates: &[ScoredCandidate],
+    out_dir: &Path,
+) -> Vec<CandidateRecord> {
     candidates
         .iter()
         .enumerate()

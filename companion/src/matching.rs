@@ -100,41 +100,49 @@ pub struct ScoredCandidate {
 /// Voicing confidence above which a sound's pitch is trusted for transposing.
 const TRANSPOSE_VOICING: f32 = 0.5;
 
-/// The `count` nearest library points to the target in feature space,
-/// re-rendered at the target's length and scored by MSS; sorted by MSS.
+/// The nearest library points to the target in feature space, re-rendered at
+/// the target's length and scored by MSS: exactly `budget` renders, sorted by MSS.
 ///
 /// A random library rarely holds the target's exact pitch, so where both the
 /// target and a neighbour have a clear pitch, the neighbour is also tried
 /// transposed onto the target's pitch (FREQ moved by the difference of their
-/// f0 features), and the better of the two versions is kept.
-pub fn knn_candidates(target: &PreparedTarget, library: &Library, index: &Index, count: usize) -> Vec<ScoredCandidate> {
-    let neighbours = index.search(&target.features, count);
+/// f0 features). Each try counts as one render.
+pub fn knn_candidates(
+    target: &PreparedTarget,
+    library: &Library,
+    index: &Index,
+    budget: usize,
+) -> Vec<ScoredCandidate> {
+    let space = &library.manifest.space;
     let seconds = candidate_seconds(target);
     let delay = target.onset_delay();
-    let space = &library.manifest.space;
-    let mut scored: Vec<ScoredCandidate> = neighbours
-        .par_iter()
-        .map(|n| {
-            let point = &library.points[n.index];
-            let params = space.render_params(point, "candidate", seconds, delay);
+    // At most two renders per neighbour, so `budget` neighbours always suffice.
+    let neighbours = index.search(&target.features, budget);
+    let mut plan = Vec::with_capacity(budget);
+    for n in &neighbours {
+        let params = space.render_params(&library.points[n.index], "candidate", seconds, delay);
+        let neighbour_features = &library.features[n.index * DIMS..(n.index + 1) * DIMS];
+        let shifted = transposed(&params, &target.features, neighbour_features);
+        plan.push((n, params, "knn"));
+        if let Some(shifted) = shifted {
+            plan.push((n, shifted, "knn+transpose"));
+        }
+        if plan.len() >= budget {
+            break;
+        }
+    }
+    plan.truncate(budget);
+    let mut scored: Vec<ScoredCandidate> = plan
+        .into_par_iter()
+        .map(|(n, params, method)| {
             let (distance, _) = target.score(&params);
-            let mut best = ScoredCandidate {
+            ScoredCandidate {
                 params,
                 distance,
                 feature_distance: Some(n.distance),
                 library_index: Some(n.index),
-                method: "knn",
-            };
-            let neighbour_features = &library.features[n.index * DIMS..(n.index + 1) * DIMS];
-            if let Some(transposed) = transposed(&best.params, &target.features, neighbour_features) {
-                let (distance, _) = target.score(&transposed);
-                if distance < best.distance {
-                    best.params = transposed;
-                    best.distance = distance;
-                    best.method = "knn+transpose";
-                }
+                method,
             }
-            best
         })
         .collect();
     sort_by_distance(&mut scored);

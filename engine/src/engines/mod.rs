@@ -3,12 +3,12 @@
 
 use crate::dsp::random::Random;
 
-#[cfg(test)]
-mod drum_test_support;
 pub mod additive;
 pub mod bass_drum;
 pub mod chords;
 pub mod drum_pulse;
+#[cfg(test)]
+mod drum_test_support;
 pub mod filtered_noise;
 pub mod fm;
 pub mod grain;

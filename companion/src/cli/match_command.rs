@@ -1,0 +1,91 @@
+//! `rackmatch match`: the closest patches to a recording.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::Args;
+use rackmatch::match_job::{default_out_dir, run_match, LibrarySource, MatchJob, DEFAULT_BUDGET};
+use rackmatch::match_result::format_table;
+use rackmatch::render_params::RenderParams;
+use rackmatch::space::Space;
+use rackmatch::vcv::plaits_patch::{plaits_patch, PlaitsKnob};
+use rackmatch::vcv::write::write_rack2;
+
+/// Options of `rackmatch match`.
+#[derive(Args)]
+pub struct MatchArgs {
+    /// The recording to match (WAV or FLAC, any rate, mono or stereo).
+    target: PathBuf,
+    /// Parameter space whose default library to search (built on first use).
+    #[arg(long, conflicts_with = "library")]
+    space: Option<PathBuf>,
+    /// A library directory built with `rackmatch library build`.
+    #[arg(long)]
+    library: Option<PathBuf>,
+    /// Number of matches.
+    #[arg(long, default_value_t = 5)]
+    top: usize,
+    /// Output directory (default ./rackmatch-out/<target-name>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Candidate renders per target (library not counted).
+    #[arg(long, default_value_t = DEFAULT_BUDGET)]
+    budget: usize,
+    /// Print result.json instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `rackmatch match`.
+pub fn run(args: MatchArgs) -> Result<()> {
+    anyhow::ensure!(args.top >= 1, "--top must be at least 1");
+    let library = match (&args.library, &args.space) {
+        (Some(dir), _) => LibrarySource::Directory(dir.clone()),
+        (None, Some(path)) => LibrarySource::Space(Space::load(path)?),
+        (None, None) => LibrarySource::Space(Space::default_space()),
+    };
+    let job = MatchJob {
+        out_dir: args.out.clone().unwrap_or_else(|| default_out_dir(&args.target)),
+        target: args.target.clone(),
+        library,
+        top_k: args.top,
+        budget: args.budget,
+    };
+    let stop = super::interrupt_flag();
+    let result = run_match(&job, &stop, &write_voice_patch)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        let space = match &job.library {
+            LibrarySource::Space(space) => space.clone(),
+            LibrarySource::Directory(dir) => rackmatch::library::read_manifest(dir)?.space,
+        };
+        println!("{}", format_table(&result, &space));
+        println!("results in {}", job.out_dir.display());
+    }
+    Ok(())
+}
+
+/// A Rack 2 patch of the matched voice, with a MIDI-Map for the space's CCs.
+fn write_voice_patch(path: &Path, params: &RenderParams, space: &Space) -> Result<(), String> {
+    let midi_map: Vec<(u8, PlaitsKnob)> =
+        space.knobs.iter().filter_map(|k| Some((k.cc?, plaits_knob(&k.name)?))).collect();
+    let patch = plaits_patch(params, &midi_map).map_err(|e| e.to_string())?;
+    write_rack2(path, &patch).map_err(|e| e.to_string())
+}
+
+/// The Plaits knob behind a render-schema field.
+fn plaits_knob(name: &str) -> Option<PlaitsKnob> {
+    Some(match name {
+        "frequency" => PlaitsKnob::Frequency,
+        "harmonics" => PlaitsKnob::Harmonics,
+        "timbre" => PlaitsKnob::Timbre,
+        "morph" => PlaitsKnob::Morph,
+        "lpg_colour" => PlaitsKnob::LpgColour,
+        "lpg_decay" => PlaitsKnob::LpgDecay,
+        "timbre_cv" => PlaitsKnob::TimbreCv,
+        "freq_cv" => PlaitsKnob::FrequencyCv,
+        "morph_cv" => PlaitsKnob::MorphCv,
+        _ => return None,
+    })
+}
