@@ -110,6 +110,11 @@ impl FeatureExtractor {
         envelope_shape(&segment, &mut features[72..83]);
         self.pitch(&segment, &mut features[83..86]);
         spectral_shape(&spectrogram, &segment, &mut features[86..90]);
+        // Degenerate inputs (silence, a flat pitch track) must not poison the
+        // library's statistics: a missing value is neutral.
+        for x in features.iter_mut().filter(|x| !x.is_finite()) {
+            *x = 0.0;
+        }
         features
     }
 
@@ -355,6 +360,16 @@ mod tests {
         let hit = extractor.extract(&tone(220.0, 0.6, 30.0));
         // Late level: a drone stays near 0 dB, a hit decays far below.
         assert!(drone[82] > -1.0 && hit[82] < -40.0, "{} {}", drone[82], hit[82]);
+    }
+
+    #[test]
+    fn silence_and_clicks_give_finite_features() {
+        let extractor = FeatureExtractor::new();
+        let mut click = vec![0.0f32; 24_000];
+        click[100] = 1.0;
+        for signal in [vec![0.0f32; 24_000], click, vec![1.0f32; 24_000]] {
+            assert!(extractor.extract(&signal).iter().all(|x| x.is_finite()));
+        }
     }
 
     #[test]

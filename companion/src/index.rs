@@ -28,14 +28,13 @@ pub struct FeatureScaler {
 impl FeatureScaler {
     /// Fits the scaler on `features` (`n × DIMS`). Pitch statistics use voiced entries only.
     pub fn fit(features: &[f32]) -> Self {
-        let n = features.len() / DIMS;
         let mut mean = vec![0.0f64; DIMS];
         let mut square = vec![0.0f64; DIMS];
         let mut count = vec![0usize; DIMS];
         for row in features.chunks_exact(DIMS) {
             let voiced = row[VOICING_DIM] >= VOICED;
             for (d, &x) in row.iter().enumerate() {
-                if (d == F0_DIM || d == GLIDE_DIM) && !voiced {
+                if !x.is_finite() || ((d == F0_DIM || d == GLIDE_DIM) && !voiced) {
                     continue;
                 }
                 mean[d] += x as f64;
@@ -53,15 +52,17 @@ impl FeatureScaler {
             let weight = GROUP_WEIGHTS[group] / (GROUPS[group].len as f32).sqrt();
             scale[d] = if std > 1e-9 { weight / std as f32 } else { 0.0 };
         }
-        let _ = n;
         Self { mean: mean.into_iter().map(|m| m as f32).collect(), scale }
     }
 
     /// The scaled vector of one raw feature vector. Unvoiced sounds get the
     /// mean pitch and glide; partly voiced ones count their pitch less.
     pub fn transform(&self, raw: &[f32]) -> Vec<f32> {
-        let mut out: Vec<f32> =
-            raw.iter().zip(self.mean.iter().zip(&self.scale)).map(|(x, (m, s))| (x - m) * s).collect();
+        let mut out: Vec<f32> = raw
+            .iter()
+            .zip(self.mean.iter().zip(&self.scale))
+            .map(|(x, (m, s))| if x.is_finite() { (x - m) * s } else { 0.0 })
+            .collect();
         let voicing = raw[VOICING_DIM];
         let pitch_weight = if voicing < VOICED { 0.0 } else { voicing.min(1.0) };
         out[F0_DIM] *= pitch_weight;

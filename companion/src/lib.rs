@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod atomic;
 pub mod audio_in;
+pub mod bench;
 pub mod features;
 pub mod index;
 pub mod library;

@@ -25,6 +25,8 @@ enum Command {
     Match(cli::match_command::MatchArgs),
     /// Build or extend a patch library on disk (parameters and features, no audio).
     Library(cli::library::LibraryArgs),
+    /// Compare search methods (random, knn, ...) on the same targets at the same render budget.
+    Bench(cli::bench::BenchArgs),
     /// Render Plaits sounds with the embedded engine (48 kHz stereo: OUT, AUX; volts / 5).
     ///
     /// With --patch, a whole .vcv patch: both channels carry its main output
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Match(args) => cli::match_command::run(args),
         Command::Library(args) => cli::library::run(args),
+        Command::Bench(args) => cli::bench::run(args),
         Command::Render(args) => cli::render::run(*args),
     };
     match result {

@@ -106,7 +106,8 @@ pub fn yin_frames_with(x: &[f64], sample_rate: f64, settings: YinSettings) -> Ve
                 let (a, b, c) = (cmnd[t - 1], cmnd[t], cmnd[t + 1]);
                 let den = a - 2.0 * b + c;
                 if den != 0.0 {
-                    refined += 0.5 * (a - c) / den;
+                    // A valid parabola peaks within one lag; a flat one may not.
+                    refined += (0.5 * (a - c) / den).clamp(-1.0, 1.0);
                 }
             }
             result.push(PitchFrame { start, f0: sample_rate / refined, confidence: 1.0 - cmnd[t] });

@@ -1,5 +1,6 @@
 //! One module per subcommand: argument definitions and the glue to the library.
 
+pub mod bench;
 pub mod library;
 pub mod match_command;
 pub mod render;

@@ -1,0 +1,282 @@
+//! `rackmatch bench`: every search method on the same targets at the same
+//! render budget, so their MSS can be compared fairly.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audio_in::{load_target, AudioInputError};
+use crate::features::FeatureExtractor;
+use crate::index::Index;
+use crate::library::Library;
+use crate::matching::{candidate_seconds, knn_candidates, sort_by_distance, PreparedTarget, ScoredCandidate};
+use crate::render_batch::render_params;
+use crate::render_params::RenderParams;
+use crate::rng::SplitMix64;
+use crate::space::Space;
+
+/// Seed of in-domain targets by default: never used for libraries or training.
+pub const DEFAULT_TARGET_SEED: u64 = 424_242;
+/// Seed of the random-search baseline.
+const RANDOM_SEARCH_SEED: u64 = 0x5EA5C4;
+
+/// A search method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// `budget` random points of the space; the best by MSS.
+    Random,
+    /// Nearest neighbours in feature space, re-ranked by MSS (with transposition).
+    Knn,
+}
+
+impl Method {
+    /// Parses a method name as used on the command line.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "random" => Some(Self::Random),
+            "knn" => Some(Self::Knn),
+            _ => None,
+        }
+    }
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Random => "random",
+            Self::Knn => "knn",
+        }
+    }
+}
+
+/// One target of a benchmark.
+pub struct BenchTarget {
+    /// File name or in-domain id.
+    pub name: String,
+    /// Mono 48 kHz samples.
+    pub samples: Vec<f32>,
+    /// The parameters that made it, for in-domain targets.
+    pub truth: Option<RenderParams>,
+}
+
+/// Reads every WAV/FLAC file of a directory (sorted by name).
+pub fn targets_from_dir(dir: &Path) -> Result<Vec<BenchTarget>, AudioInputError> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| AudioInputError::Read { path: dir.to_path_buf(), source })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("wav" | "flac" | "WAV" | "FLAC")))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let audio = load_target(p)?;
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            Ok(BenchTarget { name, samples: audio.samples, truth: None })
+        })
+        .collect()
+}
+
+/// `count` renders of random points of `space` (OUT channel), drawn with `seed`.
+pub fn in_domain_targets(space: &Space, seed: u64, count: usize) -> Vec<BenchTarget> {
+    (0..count)
+        .map(|i| {
+            // Shuffle the stratified order so a small count still mixes engines.
+            let index = SplitMix64::for_item(seed, i as u64).below(1 << 40);
+            let point = space.point(seed, index);
+            let params = space.render_params(&point, &format!("in-domain-{i:03}"), space.seconds, 0.0);
+            let samples = render_params(&params).iter().map(|f| f[0]).collect();
+            BenchTarget { name: params.id.clone(), samples, truth: Some(params) }
+        })
+        .collect()
+}
+
+/// What one method achieved on one target.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TargetOutcome {
+    /// Target name.
+    pub target: String,
+    /// Method.
+    pub method: Method,
+    /// MSS of its best candidate.
+    pub distance: f64,
+    /// The best candidate's parameters.
+    pub params: RenderParams,
+    /// Renders spent.
+    pub renders: usize,
+    /// Wall time for this target, ms.
+    pub milliseconds: f64,
+    /// In-domain: the engine is the target's.
+    pub engine_recovered: Option<bool>,
+    /// In-domain: the note is within 50 cents of the target's.
+    pub note_recovered: Option<bool>,
+}
+
+/// Runs `method` on a prepared target with a render budget.
+pub fn run_method(
+    method: Method,
+    target: &PreparedTarget,
+    library: &Library,
+    index: &Index,
+    budget: usize,
+    target_number: u64,
+) -> (ScoredCandidate, usize) {
+    let mut candidates = match method {
+        Method::Random => random_search(target, &library.manifest.space, budget, target_number),
+        Method::Knn => knn_candidates(target, library, index, budget),
+    };
+    sort_by_distance(&mut candidates);
+    let renders = candidates.len();
+    (candidates.swap_remove(0), renders)
+}
+
+/// `budget` random points of the space, aligned and scored like match candidates.
+pub fn random_search(target: &PreparedTarget, space: &Space, budget: usize, target_number: u64) -> Vec<ScoredCandidate> {
+    use rayon::prelude::*;
+    let seconds = candidate_seconds(target);
+    let delay = target.onset_delay();
+    let seed = RANDOM_SEARCH_SEED ^ target_number.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (0..budget as u64)
+        .into_par_iter()
+        .map(|i| {
+            let index = SplitMix64::for_item(seed, i).below(1 << 40);
+            let params = space.render_params(&space.point(seed, index), "random", seconds, delay);
+            let (distance, _) = target.score(&params);
+            ScoredCandidate { params, distance, feature_distance: None, library_index: None, method: "random" }
+        })
+        .collect()
+}
+
+/// Runs every method on every target.
+pub fn run(
+    targets: &[BenchTarget],
+    methods: &[Method],
+    library: &Library,
+    index: &Index,
+    budget: usize,
+) -> Vec<TargetOutcome> {
+    let extractor = FeatureExtractor::new();
+    let bar = crate::render_batch::progress_bar((targets.len() * methods.len()) as u64, "benchmarking");
+    let mut outcomes = Vec::new();
+    for (number, target) in targets.iter().enumerate() {
+        let prepared = PreparedTarget::new(target.samples.clone(), &extractor);
+        for &method in methods {
+            let started = Instant::now();
+            let (best, renders) = run_method(method, &prepared, library, index, budget, number as u64);
+            let milliseconds = started.elapsed().as_secs_f64() * 1000.0;
+            let (engine_recovered, note_recovered) = match &target.truth {
+                Some(truth) => (
+                    Some(truth.model == best.params.model),
+                    Some(((truth.frequency - best.params.frequency) * 1200.0).abs() <= 50.0),
+                ),
+                None => (None, None),
+            };
+            outcomes.push(TargetOutcome {
+                target: target.name.clone(),
+                method,
+                distance: best.distance,
+                params: best.params,
+                renders,
+                milliseconds,
+                engine_recovered,
+                note_recovered,
+            });
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    outcomes
+}
+
+/// Per-method summary.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MethodSummary {
+    /// Method.
+    pub method: Method,
+    /// Number of targets.
+    pub targets: usize,
+    /// Median MSS of the best candidate.
+    pub median_distance: f64,
+    /// Mean MSS.
+    pub mean_distance: f64,
+    /// Fraction of targets where it beats random search (ties count half).
+    pub win_rate_vs_random: Option<f64>,
+    /// Median time per target, ms.
+    pub median_ms: f64,
+    /// In-domain engine-recovered rate.
+    pub engine_recovered: Option<f64>,
+    /// In-domain note-recovered rate (within 50 cents).
+    pub note_recovered: Option<f64>,
+}
+
+/// Summaries per method, in the order given.
+pub fn summarise(outcomes: &[TargetOutcome], methods: &[Method]) -> Vec<MethodSummary> {
+    methods
+        .iter()
+        .map(|&method| {
+            let mine: Vec<&TargetOutcome> = outcomes.iter().filter(|o| o.method == method).collect();
+            let mut distances: Vec<f64> = mine.iter().map(|o| o.distance).collect();
+            let mut times: Vec<f64> = mine.iter().map(|o| o.milliseconds).collect();
+            let random: Vec<&TargetOutcome> = outcomes.iter().filter(|o| o.method == Method::Random).collect();
+            let win_rate = (!random.is_empty() && method != Method::Random).then(|| {
+                let wins: f64 = mine
+                    .iter()
+                    .filter_map(|o| random.iter().find(|r| r.target == o.target).map(|r| (o, r)))
+                    .map(|(o, r)| if o.distance < r.distance { 1.0 } else if o.distance == r.distance { 0.5 } else { 0.0 })
+                    .sum();
+                wins / mine.len().max(1) as f64
+            });
+            let rate = |f: fn(&TargetOutcome) -> Option<bool>| {
+                let known: Vec<bool> = mine.iter().filter_map(|o| f(o)).collect();
+                (!known.is_empty()).then(|| known.iter().filter(|&&b| b).count() as f64 / known.len() as f64)
+            };
+            MethodSummary {
+                method,
+                targets: mine.len(),
+                median_distance: median(&mut distances),
+                mean_distance: distances.iter().sum::<f64>() / distances.len().max(1) as f64,
+                win_rate_vs_random: win_rate,
+                median_ms: median(&mut times),
+                engine_recovered: rate(|o| o.engine_recovered),
+                note_recovered: rate(|o| o.note_recovered),
+            }
+        })
+        .collect()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        0.5 * (values[n / 2 - 1] + values[n / 2])
+    }
+}
+
+/// The summary as a text table.
+pub fn format_summary(summaries: &[MethodSummary], budget: usize) -> String {
+    let mut lines = vec![format!(
+        "{:<10} {:>7} {:>10} {:>10} {:>9} {:>9} {:>8} {:>8}   (budget {budget} renders/target)",
+        "method", "targets", "median", "mean", "win/rand", "ms/tgt", "engine", "note"
+    )];
+    let pct = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{:.0}%", x * 100.0));
+    for s in summaries {
+        lines.push(format!(
+            "{:<10} {:>7} {:>10.4} {:>10.4} {:>9} {:>9.0} {:>8} {:>8}",
+            s.method.name(),
+            s.targets,
+            s.median_distance,
+            s.mean_distance,
+            pct(s.win_rate_vs_random),
+            s.median_ms,
+            pct(s.engine_recovered),
+            pct(s.note_recovered)
+        ));
+    }
+    lines.join("\n")
+}
