@@ -10,7 +10,8 @@ use crate::audio_in::{load_target, AudioInputError};
 use crate::features::FeatureExtractor;
 use crate::index::Index;
 use crate::library::Library;
-use crate::matching::{candidate_seconds, knn_candidates, sort_by_distance, PreparedTarget, ScoredCandidate};
+use crate::matching::{candidate_seconds, knn_candidates, search, sort_by_distance, PreparedTarget, ScoredCandidate};
+use crate::refine::Optimizer;
 use crate::render_batch::render_params;
 use crate::render_params::RenderParams;
 use crate::rng::SplitMix64;
@@ -29,6 +30,10 @@ pub enum Method {
     Random,
     /// Nearest neighbours in feature space, re-ranked by MSS (with transposition).
     Knn,
+    /// k-NN, then CMA-ES on the best few engines.
+    KnnCmaes,
+    /// k-NN, then a genetic algorithm on the best few engines.
+    KnnGa,
 }
 
 impl Method {
@@ -37,6 +42,8 @@ impl Method {
         match name {
             "random" => Some(Self::Random),
             "knn" => Some(Self::Knn),
+            "knn+cmaes" => Some(Self::KnnCmaes),
+            "knn+ga" => Some(Self::KnnGa),
             _ => None,
         }
     }
@@ -46,6 +53,8 @@ impl Method {
         match self {
             Self::Random => "random",
             Self::Knn => "knn",
+            Self::KnnCmaes => "knn+cmaes",
+            Self::KnnGa => "knn+ga",
         }
     }
 }
@@ -125,6 +134,8 @@ pub fn run_method(
     let mut candidates = match method {
         Method::Random => random_search(target, &library.manifest.space, budget, target_number),
         Method::Knn => knn_candidates(target, library, index, budget),
+        Method::KnnCmaes => search(target, library, index, budget, Some(Optimizer::CmaEs), target_number),
+        Method::KnnGa => search(target, library, index, budget, Some(Optimizer::Genetic), target_number),
     };
     sort_by_distance(&mut candidates);
     let renders = candidates.len();

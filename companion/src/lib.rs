@@ -18,6 +18,7 @@ pub mod match_result;
 pub mod matching;
 pub mod mss;
 pub mod pitch;
+pub mod refine;
 pub mod render_batch;
 pub mod render_params;
 pub mod rng;
