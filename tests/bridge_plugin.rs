@@ -17,7 +17,8 @@ const FORMATS: [Format; 2] = [Format::Clap, Format::Vst3];
 
 /// The test signal: a deterministic, never-repeating value per frame and channel.
 fn signal(position: u64, channel: usize) -> f32 {
-    let mut x = position.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (channel as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let mut x = position.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (channel as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
     x ^= x >> 29;
     ((x % 2_000_001) as f32 - 1_000_000.0) / 1_048_576.0
 }
@@ -106,7 +107,11 @@ impl Rig {
     }
 
     /// Processes blocks of the given sizes (cycled) until a reply for `id` other than `queued` arrives.
-    fn run_until_reply(&mut self, sizes: &[usize], ccs_at_block: impl Fn(usize, usize) -> Vec<CcMessage>) -> Reply {
+    fn run_until_reply(
+        &mut self,
+        sizes: &[usize],
+        ccs_at_block: impl Fn(usize, usize) -> Vec<CcMessage>,
+    ) -> Reply {
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut buffer = [0u8; 9000];
         self.socket.set_nonblocking(true).unwrap();
@@ -201,7 +206,9 @@ fn tagged_clips_hold_exactly_the_fed_samples_at_every_rate_and_block_size() {
                 };
                 let start_of_run = rig.position;
                 let reply = rig.run_until_reply(&[block], cc);
-                let Reply::Done { id, json, .. } = reply else { panic!("{format:?} {rate} {block}: {reply:?}") };
+                let Reply::Done { id, json, .. } = reply else {
+                    panic!("{format:?} {rate} {block}: {reply:?}")
+                };
                 assert_eq!(id, sent.id);
                 let (meta, frames) = read_clip(Path::new(&json));
                 assert_exact(&meta, &frames, rate, settle, length);
@@ -211,7 +218,8 @@ fn tagged_clips_hold_exactly_the_fed_samples_at_every_rate_and_block_size() {
                 assert_eq!(meta.ccs, BTreeMap::from([("0".to_string(), 12), ("5".to_string(), 127)]));
                 let expected_cc_sample = start_of_run + (cc_block * block) as u64 + (block as u64 - 1).min(2);
                 let channel = if format == Format::Clap { 2 } else { 0 };
-                let recorded: Vec<_> = meta.cc_events.iter().map(|e| (e.sample, e.channel, e.cc, e.value)).collect();
+                let recorded: Vec<_> =
+                    meta.cc_events.iter().map(|e| (e.sample, e.channel, e.cc, e.value)).collect();
                 if expected_cc_sample < meta.start_sample + meta.frames {
                     assert_eq!(recorded, [(expected_cc_sample, channel, 7, 99)], "{format:?} {rate} {block}");
                 }
@@ -251,8 +259,10 @@ fn bad_packets_and_bad_tags_are_answered_or_ignored_and_the_host_goes_on() {
         let Reply::Done { json, .. } = rig.run_until_reply(&[64], |_, _| vec![]) else { panic!() };
         let (meta, frames) = read_clip(Path::new(&json));
         assert_exact(&meta, &frames, 48_000.0, 0.0, 0.01);
-        let files: Vec<String> =
-            walk(&rig.root).iter().map(|p| p.strip_prefix(&rig.root).unwrap().display().to_string()).collect();
+        let files: Vec<String> = walk(&rig.root)
+            .iter()
+            .map(|p| p.strip_prefix(&rig.root).unwrap().display().to_string())
+            .collect();
         let mut files = files;
         files.sort();
         assert_eq!(files, ["blocked", "robust/good.json", "robust/good.wav"]);

@@ -30,14 +30,17 @@ impl ClapPlugin {
         let fail = |what: &str, e: &dyn std::fmt::Debug| format!("{}: {what}: {e:?}", path.display());
         // SAFETY: loading runs the library's initialisers; this is the plugin under test, built from this workspace.
         let entry = unsafe { PluginEntry::load(path) }.map_err(|e| fail("cannot load", &e))?;
-        let factory = entry.get_plugin_factory().ok_or_else(|| format!("{}: no plugin factory", path.display()))?;
+        let factory =
+            entry.get_plugin_factory().ok_or_else(|| format!("{}: no plugin factory", path.display()))?;
         let id: CString = factory
             .plugin_descriptors()
             .next()
             .and_then(|d| d.id().map(CString::from))
             .ok_or_else(|| format!("{}: lists no plugin", path.display()))?;
-        let host = HostInfo::new("rackmatch test host", "rackmatch", "", "0.1.0").map_err(|e| fail("host info", &e))?;
-        let instance = PluginInstance::<()>::new(|_| (), |_| (), &entry, &id, &host).map_err(|e| fail("cannot instantiate", &e))?;
+        let host = HostInfo::new("rackmatch test host", "rackmatch", "", "0.1.0")
+            .map_err(|e| fail("host info", &e))?;
+        let instance = PluginInstance::<()>::new(|_| (), |_| (), &entry, &id, &host)
+            .map_err(|e| fail("cannot instantiate", &e))?;
         Ok(Self {
             processor: None,
             instance,
@@ -55,7 +58,8 @@ impl ClapPlugin {
 impl HostedPlugin for ClapPlugin {
     fn activate(&mut self, sample_rate: f64, max_block: u32) -> Result<(), String> {
         self.deactivate();
-        let config = PluginAudioConfiguration { sample_rate, min_frames_count: 1, max_frames_count: max_block };
+        let config =
+            PluginAudioConfiguration { sample_rate, min_frames_count: 1, max_frames_count: max_block };
         let stopped = self.instance.activate(|_, _| (), config).map_err(|e| format!("activate: {e:?}"))?;
         let started = stopped.start_processing().map_err(|e| format!("start processing: {e:?}"))?;
         self.processor = Some(started);
@@ -70,8 +74,22 @@ impl HostedPlugin for ClapPlugin {
         }
     }
 
-    fn process(&mut self, input: [&[f32]; 2], output: [&mut [f32]; 2], ccs: &[CcMessage]) -> Result<(), String> {
-        let Self { processor, input: scratch, input_ports, output_ports, events, output_events, steady_time, .. } = self;
+    fn process(
+        &mut self,
+        input: [&[f32]; 2],
+        output: [&mut [f32]; 2],
+        ccs: &[CcMessage],
+    ) -> Result<(), String> {
+        let Self {
+            processor,
+            input: scratch,
+            input_ports,
+            output_ports,
+            events,
+            output_events,
+            steady_time,
+            ..
+        } = self;
         let processor = processor.as_mut().ok_or("process before activate")?;
         // The host owns its input buffers (CLAP lets a plugin read them only); copy the caller's in.
         for (buffer, samples) in scratch.iter_mut().zip(input) {
@@ -80,7 +98,11 @@ impl HostedPlugin for ClapPlugin {
         }
         events.clear();
         for cc in ccs {
-            events.push(&MidiEvent::new(cc.offset, 0, [0xB0 | (cc.channel & 0x0F), cc.cc & 0x7F, cc.value & 0x7F]));
+            events.push(&MidiEvent::new(
+                cc.offset,
+                0,
+                [0xB0 | (cc.channel & 0x0F), cc.cc & 0x7F, cc.value & 0x7F],
+            ));
         }
         output_events.clear();
         let [in_left, in_right] = scratch;
@@ -97,7 +119,14 @@ impl HostedPlugin for ClapPlugin {
         }]);
         let frames = inputs.frames_count().unwrap_or(0) as u64;
         processor
-            .process(&inputs, &mut outputs, &events.as_input(), &mut output_events.as_output(), Some(*steady_time), None)
+            .process(
+                &inputs,
+                &mut outputs,
+                &events.as_input(),
+                &mut output_events.as_output(),
+                Some(*steady_time),
+                None,
+            )
             .map_err(|e| format!("process: {e:?}"))?;
         *steady_time += frames;
         Ok(())

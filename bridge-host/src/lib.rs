@@ -34,7 +34,12 @@ pub trait HostedPlugin {
     /// Stops audio.
     fn deactivate(&mut self);
     /// Processes one block: `input` and `output` are left/right, all the same length.
-    fn process(&mut self, input: [&[f32]; 2], output: [&mut [f32]; 2], ccs: &[CcMessage]) -> Result<(), String>;
+    fn process(
+        &mut self,
+        input: [&[f32]; 2],
+        output: [&mut [f32]; 2],
+        ccs: &[CcMessage],
+    ) -> Result<(), String>;
     /// The plugin's saved state.
     fn save_state(&mut self) -> Result<Vec<u8>, String>;
     /// Restores a saved state.
@@ -58,11 +63,15 @@ impl Bundles {
             .map(PathBuf::from)
             .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
         let dir = target.join("bundles");
-        let bundles = Self { clap: dir.join("rackmatch-bridge.clap"), vst3: dir.join("rackmatch-bridge.vst3") };
+        let bundles =
+            Self { clap: dir.join("rackmatch-bridge.clap"), vst3: dir.join("rackmatch-bridge.vst3") };
         let vst3_library = bundles.vst3_library();
         for path in [&bundles.clap, &vst3_library] {
             if !path.is_file() {
-                return Err(format!("{} is missing: run ./scripts/bundle first (./scripts/test does)", path.display()));
+                return Err(format!(
+                    "{} is missing: run ./scripts/bundle first (./scripts/test does)",
+                    path.display()
+                ));
             }
         }
         Ok(bundles)

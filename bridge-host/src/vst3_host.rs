@@ -45,7 +45,8 @@ impl Vst3Plugin {
             }
             let get_factory: libloading::Symbol<GetPluginFactory> =
                 library.get(b"GetPluginFactory\0").map_err(|_| fail("no GetPluginFactory"))?;
-            let factory = ComPtr::from_raw(get_factory()).ok_or_else(|| fail("GetPluginFactory returned null"))?;
+            let factory =
+                ComPtr::from_raw(get_factory()).ok_or_else(|| fail("GetPluginFactory returned null"))?;
             let mut cid = None;
             for index in 0..factory.countClasses() {
                 let mut info: PClassInfo = std::mem::zeroed();
@@ -57,7 +58,8 @@ impl Vst3Plugin {
                 }
             }
             let cid = cid.ok_or_else(|| fail("no \"Audio Module Class\""))?;
-            let component: ComPtr<IComponent> = create(&factory, &cid).ok_or_else(|| fail("createInstance failed"))?;
+            let component: ComPtr<IComponent> =
+                create(&factory, &cid).ok_or_else(|| fail("createInstance failed"))?;
             if component.initialize(ptr::null_mut()) != kResultOk {
                 return Err(fail("initialize failed"));
             }
@@ -73,7 +75,8 @@ impl Vst3Plugin {
                 } else {
                     component.cast::<IEditController>()
                 };
-            let controller = controller.ok_or_else(|| fail("no edit controller (hosts crash without one)"))?;
+            let controller =
+                controller.ok_or_else(|| fail("no edit controller (hosts crash without one)"))?;
             let midi_mapping = controller.cast::<IMidiMapping>();
             Ok(Self {
                 component: Some(component),
@@ -155,7 +158,12 @@ impl HostedPlugin for Vst3Plugin {
         self.active = false;
     }
 
-    fn process(&mut self, input: [&[f32]; 2], output: [&mut [f32]; 2], ccs: &[CcMessage]) -> Result<(), String> {
+    fn process(
+        &mut self,
+        input: [&[f32]; 2],
+        output: [&mut [f32]; 2],
+        ccs: &[CcMessage],
+    ) -> Result<(), String> {
         if !self.active {
             return Err("process before activate".into());
         }
@@ -218,7 +226,8 @@ impl HostedPlugin for Vst3Plugin {
 
     fn load_state(&mut self, bytes: &[u8]) -> Result<(), String> {
         let (component, _) = self.parts()?;
-        let stream = ComWrapper::new(MemoryStream { data: RefCell::new(bytes.to_vec()), position: Cell::new(0) });
+        let stream =
+            ComWrapper::new(MemoryStream { data: RefCell::new(bytes.to_vec()), position: Cell::new(0) });
         let pointer = stream.to_com_ptr::<IBStream>().ok_or("no IBStream")?;
         // SAFETY: the stream lives until after the call.
         match unsafe { component.setState(pointer.as_ptr()) } {
@@ -251,7 +260,8 @@ impl Vst3Plugin {
         if queues.is_empty() {
             return None;
         }
-        let queues = queues.into_iter().filter_map(|q| ComWrapper::new(q).to_com_ptr::<IParamValueQueue>()).collect();
+        let queues =
+            queues.into_iter().filter_map(|q| ComWrapper::new(q).to_com_ptr::<IParamValueQueue>()).collect();
         ComWrapper::new(ParameterChanges { queues }).to_com_ptr::<IParameterChanges>()
     }
 }
@@ -296,7 +306,10 @@ impl IParamValueQueueTrait for ParameterQueue {
     }
 
     unsafe fn getPoint(&self, index: int32, offset: *mut int32, value: *mut ParamValue) -> tresult {
-        match (usize::try_from(index).ok().and_then(|i| self.points.get(i)), offset.is_null() || value.is_null()) {
+        match (
+            usize::try_from(index).ok().and_then(|i| self.points.get(i)),
+            offset.is_null() || value.is_null(),
+        ) {
             (Some(&(o, v)), false) => {
                 *offset = o;
                 *value = v;

@@ -126,7 +126,13 @@ pub fn new_session(id: u64, sample_rate: f64, max_block: u32) -> (AudioCapture, 
     let capacity = frames.max(8 * max_block as usize) + 4096;
     let (messages_in, messages_out) = RingBuffer::new(capacity);
     let (tickets_in, tickets_out) = RingBuffer::new(TICKET_CAPACITY);
-    let audio = AudioCapture { tickets: tickets_out, messages: messages_in, sample_rate, position: 0, state: State::Idle };
+    let audio = AudioCapture {
+        tickets: tickets_out,
+        messages: messages_in,
+        sample_rate,
+        position: 0,
+        state: State::Idle,
+    };
     let worker = WorkerSession { id, sample_rate, tickets: tickets_in, messages: messages_out };
     (audio, worker)
 }
@@ -213,7 +219,12 @@ impl AudioCapture {
     fn settle(&self, ticket: TagTicket, block_start: u64) -> State {
         let settle = (ticket.settle_seconds * self.sample_rate).round().max(0.0) as u64;
         let frames = ((ticket.length_seconds * self.sample_rate).round() as u64).max(1);
-        State::Settling { serial: ticket.serial, tag_sample: block_start, start_sample: block_start + settle, frames }
+        State::Settling {
+            serial: ticket.serial,
+            tag_sample: block_start,
+            start_sample: block_start + settle,
+            frames,
+        }
     }
 
     fn abort(&mut self, serial: u64, reason: AbortReason) {
@@ -242,7 +253,10 @@ mod tests {
             let (mut audio, mut worker) = new_session(1, 48_000.0, block as u32);
             let (l, r) = ramp(0, block);
             audio.process(&l, &r, []);
-            worker.tickets.push(TagTicket { serial: 9, settle_seconds: 0.001, length_seconds: 0.01 }).unwrap();
+            worker
+                .tickets
+                .push(TagTicket { serial: 9, settle_seconds: 0.001, length_seconds: 0.01 })
+                .unwrap();
             let mut messages = Vec::new();
             while audio.position() < 20_000 {
                 let (l, r) = ramp(audio.position(), block);
@@ -295,7 +309,10 @@ mod tests {
         }
         let messages = drain(&mut worker);
         assert!(matches!(messages[0], AudioMessage::Started { serial: 1, .. }));
-        assert_eq!(messages.last(), Some(&AudioMessage::Aborted { serial: 1, reason: AbortReason::Overflow }));
+        assert_eq!(
+            messages.last(),
+            Some(&AudioMessage::Aborted { serial: 1, reason: AbortReason::Overflow })
+        );
         // The next ticket still works.
         worker.tickets.push(TagTicket { serial: 2, settle_seconds: 0.0, length_seconds: 0.01 }).unwrap();
         audio.process(&l, &r, []);

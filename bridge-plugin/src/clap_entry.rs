@@ -49,7 +49,10 @@ impl DefaultPluginFactory for BridgePlugin {
         Ok(())
     }
 
-    fn new_main_thread<'a>(_host: HostMainThreadHandle<'a>, _shared: &'a ()) -> Result<BridgeMain, PluginError> {
+    fn new_main_thread<'a>(
+        _host: HostMainThreadHandle<'a>,
+        _shared: &'a (),
+    ) -> Result<BridgeMain, PluginError> {
         Ok(BridgeMain { bridge: RefCell::new(Bridge::start(Settings::from_environment())) })
     }
 }
@@ -73,11 +76,17 @@ impl<'a> PluginAudioProcessor<'a, (), BridgeMain> for BridgeProcessor {
         _shared: &'a (),
         config: PluginAudioConfiguration,
     ) -> Result<Self, PluginError> {
-        let capture = main_thread.bridge.borrow_mut().new_session(config.sample_rate, config.max_frames_count);
+        let capture =
+            main_thread.bridge.borrow_mut().new_session(config.sample_rate, config.max_frames_count);
         Ok(Self { capture })
     }
 
-    fn process(&mut self, _process: Process, mut audio: Audio, events: Events) -> Result<ProcessStatus, PluginError> {
+    fn process(
+        &mut self,
+        _process: Process,
+        mut audio: Audio,
+        events: Events,
+    ) -> Result<ProcessStatus, PluginError> {
         let ccs = events.input.iter().filter_map(|event| match event.as_core_event()? {
             CoreEventSpace::Midi(midi) => CcEvent::from_midi(event.header().time(), midi.data()),
             _ => None,

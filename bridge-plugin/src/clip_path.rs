@@ -20,7 +20,8 @@ pub fn resolve_clip_dir(root: &Path, clip_dir: &str) -> Result<PathBuf, String> 
     } else {
         lexical_only(requested)?
     };
-    std::fs::create_dir_all(root).map_err(|e| format!("cannot create the clip root {}: {e}", root.display()))?;
+    std::fs::create_dir_all(root)
+        .map_err(|e| format!("cannot create the clip root {}: {e}", root.display()))?;
     let root_canonical =
         root.canonicalize().map_err(|e| format!("cannot resolve the clip root {}: {e}", root.display()))?;
     let target = root_canonical.join(&relative);
@@ -58,7 +59,10 @@ mod tests {
         let ok = resolve_clip_dir(&root, "sweep-1/a").unwrap();
         assert!(ok.ends_with("sweep-1/a") && ok.is_dir());
         let absolute = root.join("abs");
-        assert_eq!(resolve_clip_dir(&root, absolute.to_str().unwrap()).unwrap(), absolute.canonicalize().unwrap());
+        assert_eq!(
+            resolve_clip_dir(&root, absolute.to_str().unwrap()).unwrap(),
+            absolute.canonicalize().unwrap()
+        );
         for bad in ["../x", "a/../../x", "/etc", "/"] {
             assert!(resolve_clip_dir(&root, bad).is_err(), "{bad}");
         }

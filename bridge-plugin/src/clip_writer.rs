@@ -30,7 +30,8 @@ pub fn write_clip(
     json.push(b'\n');
     // A clip that is being replaced must not look complete with a new WAV and an old JSON.
     remove_if_present(&json_path).map_err(|e| format!("cannot replace {}: {e}", json_path.display()))?;
-    write_atomically(&wav_path, &wav, sink).map_err(|e| format!("cannot write {}: {e}", wav_path.display()))?;
+    write_atomically(&wav_path, &wav, sink)
+        .map_err(|e| format!("cannot write {}: {e}", wav_path.display()))?;
     if let Err(e) = write_atomically(&json_path, &json, sink) {
         let _ = std::fs::remove_file(&wav_path);
         return Err(format!("cannot write {}: {e}", json_path.display()));

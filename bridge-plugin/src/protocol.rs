@@ -95,9 +95,13 @@ pub enum Request {
 /// never panics. Bundles are searched for their first bridge message.
 pub fn parse_request(packet: &[u8]) -> Result<Request, RequestError> {
     if packet.len() > MAX_PACKET_BYTES {
-        return Err(RequestError::Malformed(format!("{} bytes is over the {MAX_PACKET_BYTES}-byte limit", packet.len())));
+        return Err(RequestError::Malformed(format!(
+            "{} bytes is over the {MAX_PACKET_BYTES}-byte limit",
+            packet.len()
+        )));
     }
-    let (_, decoded) = rosc::decoder::decode_udp(packet).map_err(|e| RequestError::Malformed(format!("{e:?}")))?;
+    let (_, decoded) =
+        rosc::decoder::decode_udp(packet).map_err(|e| RequestError::Malformed(format!("{e:?}")))?;
     let message = first_message(decoded).ok_or_else(|| RequestError::Malformed("empty bundle".into()))?;
     match message.addr.as_str() {
         TAG => parse_tag(message.args).map(Request::Tag),
@@ -124,7 +128,11 @@ fn parse_tag(args: Vec<OscType>) -> Result<TagRequest, RequestError> {
     validate_id(&raw_id).map_err(|problem| bad(&None, problem))?;
     id = Some(raw_id.clone());
     let clip_dir = match args.next() {
-        Some(OscType::String(s)) if !s.is_empty() && s.len() <= MAX_TEXT_LEN && !s.chars().any(char::is_control) => s,
+        Some(OscType::String(s))
+            if !s.is_empty() && s.len() <= MAX_TEXT_LEN && !s.chars().any(char::is_control) =>
+        {
+            s
+        }
         _ => return Err(bad(&id, "argument 2 (clip_dir) must be a non-empty string".into())),
     };
     let params = match args.next() {
@@ -135,8 +143,10 @@ fn parse_tag(args: Vec<OscType>) -> Result<TagRequest, RequestError> {
         Some(OscType::String(s)) => parse_ccs(&s).map_err(|p| bad(&id, p))?,
         _ => return Err(bad(&id, "argument 4 (ccs) must be a string".into())),
     };
-    let settle_seconds = number(args.next()).ok_or_else(|| bad(&id, "argument 5 (settle seconds) must be a number".into()))?;
-    let length_seconds = number(args.next()).ok_or_else(|| bad(&id, "argument 6 (length seconds) must be a number".into()))?;
+    let settle_seconds =
+        number(args.next()).ok_or_else(|| bad(&id, "argument 5 (settle seconds) must be a number".into()))?;
+    let length_seconds =
+        number(args.next()).ok_or_else(|| bad(&id, "argument 6 (length seconds) must be a number".into()))?;
     if args.next().is_some() {
         return Err(bad(&id, "more than 6 arguments".into()));
     }
@@ -144,7 +154,10 @@ fn parse_tag(args: Vec<OscType>) -> Result<TagRequest, RequestError> {
         return Err(bad(&id, format!("settle {settle_seconds} s is outside 0 to {MAX_SETTLE_SECONDS}")));
     }
     if !(length_seconds.is_finite() && length_seconds > 0.0 && length_seconds <= MAX_CLIP_SECONDS) {
-        return Err(bad(&id, format!("length {length_seconds} s must be above 0 and at most {MAX_CLIP_SECONDS}")));
+        return Err(bad(
+            &id,
+            format!("length {length_seconds} s must be above 0 and at most {MAX_CLIP_SECONDS}"),
+        ));
     }
     Ok(TagRequest { id: raw_id, clip_dir, params, ccs, settle_seconds, length_seconds })
 }
@@ -168,7 +181,10 @@ pub fn validate_id(id: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("id {:?} is not 1 to {MAX_ID_LEN} of A-Z a-z 0-9 _ - . without a leading dot", truncate(id)))
+        Err(format!(
+            "id {:?} is not 1 to {MAX_ID_LEN} of A-Z a-z 0-9 _ - . without a leading dot",
+            truncate(id)
+        ))
     }
 }
 
@@ -183,9 +199,10 @@ pub fn parse_params(text: &str) -> Result<BTreeMap<String, String>, String> {
     }
     let mut params = BTreeMap::new();
     for pair in text.split(';').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').ok_or_else(|| format!("params: {:?} is not key=value", truncate(pair)))?;
-        let key_ok =
-            !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+        let (key, value) =
+            pair.split_once('=').ok_or_else(|| format!("params: {:?} is not key=value", truncate(pair)))?;
+        let key_ok = !key.is_empty()
+            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
         if !key_ok || value.chars().any(char::is_control) {
             return Err(format!("params: {:?} has a bad key or value", truncate(pair)));
         }
@@ -213,7 +230,8 @@ pub fn parse_ccs(text: &str) -> Result<BTreeMap<u8, u8>, String> {
             let value: u8 = value.trim().parse().ok().filter(|v| *v <= 127)?;
             Some((cc, value))
         });
-        let (cc, value) = parsed.ok_or_else(|| format!("ccs: {:?} is not CC=VALUE with 0 to 127", truncate(pair)))?;
+        let (cc, value) =
+            parsed.ok_or_else(|| format!("ccs: {:?} is not CC=VALUE with 0 to 127", truncate(pair)))?;
         if ccs.insert(cc, value).is_some() {
             return Err(format!("ccs: CC {cc} appears twice"));
         }
@@ -383,7 +401,8 @@ mod tests {
         TagRequest {
             id: "p-000017".into(),
             clip_dir: "/tmp/clips".into(),
-            params: [("frequency".to_string(), "-1.5".to_string()), ("model".to_string(), "3".to_string())].into(),
+            params: [("frequency".to_string(), "-1.5".to_string()), ("model".to_string(), "3".to_string())]
+                .into(),
             ccs: [(0, 64), (5, 127)].into(),
             settle_seconds: 0.25,
             length_seconds: 0.5,
@@ -436,13 +455,18 @@ mod tests {
             let mut t = tag();
             t.id = id.to_string();
             match parse_request(&encode_tag(&t)) {
-                Err(RequestError::BadArguments { id: None, problem }) => assert!(problem.contains("id"), "{problem}"),
+                Err(RequestError::BadArguments { id: None, problem }) => {
+                    assert!(problem.contains("id"), "{problem}")
+                }
                 other => panic!("{id:?}: {other:?}"),
             }
         }
         let mut t = tag();
         t.settle_seconds = -1.0;
-        assert!(matches!(parse_request(&encode_tag(&t)), Err(RequestError::BadArguments { id: Some(_), .. })));
+        assert!(matches!(
+            parse_request(&encode_tag(&t)),
+            Err(RequestError::BadArguments { id: Some(_), .. })
+        ));
         t.settle_seconds = 0.0;
         t.length_seconds = f64::NAN;
         assert!(parse_request(&encode_tag(&t)).is_err());

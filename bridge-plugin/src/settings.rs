@@ -45,7 +45,9 @@ impl Settings {
         if let Some(bind) = std::env::var_os(BIND_ENV) {
             match bind.to_str().and_then(|b| b.parse().ok()) {
                 Some(bind) => settings.bind = bind,
-                None => crate::log(&format!("{BIND_ENV}={bind:?} is not an IP address; using {}", settings.bind)),
+                None => {
+                    crate::log(&format!("{BIND_ENV}={bind:?} is not an IP address; using {}", settings.bind))
+                }
             }
         }
         if let Some(root) = std::env::var_os(CLIP_ROOT_ENV).filter(|r| !r.is_empty()) {
@@ -91,11 +93,14 @@ mod tests {
 
     #[test]
     fn state_round_trips_and_rejects_garbage() {
-        let settings = Settings { bind: "127.0.0.1".parse().unwrap(), port: 9100, clip_root: "/data/clips".into() };
+        let settings =
+            Settings { bind: "127.0.0.1".parse().unwrap(), port: 9100, clip_root: "/data/clips".into() };
         assert_eq!(Settings::from_state(&settings.to_state()), Ok(settings));
         assert!(Settings::from_state(b"\x00\x01").is_err());
-        assert!(Settings::from_state(br#"{"format":2,"settings":{"bind":"127.0.0.1","port":1,"clip_root":"/"}}"#)
-            .unwrap_err()
-            .contains("format 2"));
+        assert!(Settings::from_state(
+            br#"{"format":2,"settings":{"bind":"127.0.0.1","port":1,"clip_root":"/"}}"#
+        )
+        .unwrap_err()
+        .contains("format 2"));
     }
 }

@@ -37,7 +37,8 @@ struct Component {
 }
 
 impl Class for Component {
-    type Interfaces = (IComponent, IAudioProcessor, IProcessContextRequirements, IEditController, IMidiMapping);
+    type Interfaces =
+        (IComponent, IAudioProcessor, IProcessContextRequirements, IEditController, IMidiMapping);
 }
 
 impl Component {
@@ -112,7 +113,13 @@ impl IComponentTrait for Component {
         }
     }
 
-    unsafe fn getBusInfo(&self, media_type: MediaType, dir: BusDirection, index: int32, bus: *mut BusInfo) -> tresult {
+    unsafe fn getBusInfo(
+        &self,
+        media_type: MediaType,
+        dir: BusDirection,
+        index: int32,
+        bus: *mut BusInfo,
+    ) -> tresult {
         if bus.is_null() || index != 0 {
             return kInvalidArgument;
         }
@@ -136,7 +143,13 @@ impl IComponentTrait for Component {
         kNotImplemented
     }
 
-    unsafe fn activateBus(&self, _media_type: MediaType, _dir: BusDirection, _index: int32, _state: TBool) -> tresult {
+    unsafe fn activateBus(
+        &self,
+        _media_type: MediaType,
+        _dir: BusDirection,
+        _index: int32,
+        _state: TBool,
+    ) -> tresult {
         kResultOk
     }
 
@@ -224,7 +237,12 @@ impl IAudioProcessorTrait for Component {
         }
     }
 
-    unsafe fn getBusArrangement(&self, _dir: BusDirection, index: int32, arr: *mut SpeakerArrangement) -> tresult {
+    unsafe fn getBusArrangement(
+        &self,
+        _dir: BusDirection,
+        index: int32,
+        arr: *mut SpeakerArrangement,
+    ) -> tresult {
         if index != 0 || arr.is_null() {
             return kInvalidArgument;
         }
@@ -281,7 +299,9 @@ impl IAudioProcessorTrait for Component {
                 let output_channels = channel_pointers(bus);
                 for (c, &out) in output_channels.iter().enumerate() {
                     match input_channels.get(c) {
-                        Some(&inp) if !inp.is_null() && !out.is_null() && inp != out => ptr::copy(inp, out, n),
+                        Some(&inp) if !inp.is_null() && !out.is_null() && inp != out => {
+                            ptr::copy(inp, out, n)
+                        }
                         Some(_) => {}
                         None if !out.is_null() => ptr::write_bytes(out, 0, n),
                         None => {}
@@ -335,7 +355,11 @@ unsafe fn cc_events(changes: *mut IParameterChanges) -> impl Iterator<Item = CcE
     (0..queues).flat_map(move |q| {
         let queue = changes.and_then(|c| ComRef::from_raw(c.getParameterData(q)));
         let id = queue.as_ref().map_or(u32::MAX, |queue| queue.getParameterId());
-        let points = if id < CC_PARAMETERS { queue.as_ref().map_or(0, |queue| queue.getPointCount().max(0)) } else { 0 };
+        let points = if id < CC_PARAMETERS {
+            queue.as_ref().map_or(0, |queue| queue.getPointCount().max(0))
+        } else {
+            0
+        };
         (0..points).filter_map(move |p| {
             let queue = queue.as_ref()?;
             let (mut offset, mut value) = (0, 0.0);
@@ -384,11 +408,17 @@ impl IEditControllerTrait for Component {
         info.stepCount = 127;
         info.defaultNormalizedValue = 0.0;
         info.unitId = 0;
-        info.flags = (ParameterInfo_::ParameterFlags_::kCanAutomate | ParameterInfo_::ParameterFlags_::kIsHidden) as int32;
+        info.flags = (ParameterInfo_::ParameterFlags_::kCanAutomate
+            | ParameterInfo_::ParameterFlags_::kIsHidden) as int32;
         kResultOk
     }
 
-    unsafe fn getParamStringByValue(&self, id: ParamID, value: ParamValue, string: *mut String128) -> tresult {
+    unsafe fn getParamStringByValue(
+        &self,
+        id: ParamID,
+        value: ParamValue,
+        string: *mut String128,
+    ) -> tresult {
         if id >= CC_PARAMETERS || string.is_null() {
             return kInvalidArgument;
         }
@@ -396,7 +426,12 @@ impl IEditControllerTrait for Component {
         kResultOk
     }
 
-    unsafe fn getParamValueByString(&self, id: ParamID, string: *mut TChar, value: *mut ParamValue) -> tresult {
+    unsafe fn getParamValueByString(
+        &self,
+        id: ParamID,
+        string: *mut TChar,
+        value: *mut ParamValue,
+    ) -> tresult {
         if id >= CC_PARAMETERS || string.is_null() || value.is_null() {
             return kInvalidArgument;
         }

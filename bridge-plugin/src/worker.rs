@@ -262,9 +262,14 @@ impl Worker {
             return self.fail(from, &tag.id, "the host is not processing audio (plugin inactive)");
         };
         let serial = self.next_serial;
-        let ticket = TagTicket { serial, settle_seconds: tag.settle_seconds, length_seconds: tag.length_seconds };
+        let ticket =
+            TagTicket { serial, settle_seconds: tag.settle_seconds, length_seconds: tag.length_seconds };
         if session.tickets.push(ticket).is_err() {
-            return self.fail(from, &tag.id, "busy: too many tags are waiting; wait for a clip before the next tag");
+            return self.fail(
+                from,
+                &tag.id,
+                "busy: too many tags are waiting; wait for a clip before the next tag",
+            );
         }
         self.next_serial += 1;
         let session = session.id;
@@ -305,7 +310,11 @@ impl Worker {
             self.pending.iter().filter(|(_, p)| p.session == session).map(|(serial, _)| *serial).collect();
         for serial in orphaned {
             if let Some(p) = self.pending.remove(&serial) {
-                self.fail(p.reply_to, &p.tag.id, "the host stopped audio before the capture began; tag again");
+                self.fail(
+                    p.reply_to,
+                    &p.tag.id,
+                    "the host stopped audio before the capture began; tag again",
+                );
             }
         }
         self.cc_events.clear();
@@ -369,7 +378,11 @@ impl Worker {
         let Active { pending, tag_sample, start_sample, expected, sample_rate, frames, .. } = active;
         let id = pending.tag.id.clone();
         if frames.len() as u64 != expected {
-            return self.fail(pending.reply_to, &id, "frames went missing between the audio thread and the worker");
+            return self.fail(
+                pending.reply_to,
+                &id,
+                "frames went missing between the audio thread and the worker",
+            );
         }
         let meta = ClipMeta {
             format: CLIP_FORMAT_VERSION,
@@ -392,7 +405,8 @@ impl Worker {
         match write_clip(&pending.dir, &meta, &frames, self.sink.as_ref()) {
             Ok((wav, json)) => {
                 self.status.clips_written.fetch_add(1, Ordering::Relaxed);
-                let reply = Reply::Done { id, wav: wav.display().to_string(), json: json.display().to_string() };
+                let reply =
+                    Reply::Done { id, wav: wav.display().to_string(), json: json.display().to_string() };
                 self.reply(pending.reply_to, &reply);
             }
             Err(problem) => self.fail(pending.reply_to, &id, &problem),

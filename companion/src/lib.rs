@@ -12,6 +12,7 @@ pub mod audio_in;
 pub mod features;
 pub mod index;
 pub mod library;
+pub mod live;
 pub mod match_job;
 pub mod match_result;
 pub mod matching;
