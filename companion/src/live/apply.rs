@@ -33,3 +33,51 @@ pub fn apply(result: &MatchResult, rank: usize, midi: &mut dyn MidiOut) -> Resul
     }
     Ok(sent)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::live::midi::memory_midi;
+    use crate::match_result::{CandidateRecord, LibraryRecord};
+    use crate::render_params::RenderParams;
+
+    fn result(cc: BTreeMap<String, u8>) -> MatchResult {
+        MatchResult {
+            target: "t.wav".into(),
+            sample_rate: 48_000,
+            candidates: vec![CandidateRecord {
+                rank: 1,
+                distance: 0.1,
+                engine: "x".into(),
+                method: "knn".into(),
+                params: RenderParams::defaults("match-1", 0),
+                cc,
+                wav: "match-1.wav".into(),
+                vcv: "match-1.vcv".into(),
+            }],
+            library: LibraryRecord {
+                dir: "lib".into(),
+                space: "s".into(),
+                size: 1,
+                seed: 1,
+                feature_version: 1,
+            },
+            timing_ms: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_match_becomes_cc_messages() {
+        let (mut midi, input) = memory_midi();
+        let ccs = BTreeMap::from([("0".to_string(), 64), ("5".to_string(), 127)]);
+        assert_eq!(apply(&result(ccs), 1, &mut midi).unwrap(), [(0, 64), (5, 127)]);
+        assert_eq!(input.try_recv(), Some([0xB0, 0, 64]));
+        assert_eq!(input.try_recv(), Some([0xB0, 5, 127]));
+        assert!(apply(&result(BTreeMap::new()), 2, &mut midi).unwrap_err().contains("rank 2"));
+        assert!(apply(&result(BTreeMap::new()), 1, &mut midi).unwrap_err().contains("no CC"));
+        let bad = BTreeMap::from([("x".to_string(), 1)]);
+        assert!(apply(&result(bad), 1, &mut midi).unwrap_err().contains("not a CC"));
+    }
+}

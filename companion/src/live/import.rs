@@ -26,6 +26,9 @@ pub struct ImportReport {
     pub library: PathBuf,
 }
 
+/// One clip's point index, library point and features.
+type ImportedClip = (u64, SpacePoint, [f32; DIMS]);
+
 /// Where `import` puts the library by default: `<sweep dir>/library`.
 pub fn default_library_dir(sweep_dir: &Path) -> PathBuf {
     sweep_dir.join("library")
@@ -40,7 +43,7 @@ pub fn import(sweep_dir: &Path, out: &Path, stop: &AtomicBool) -> Result<ImportR
         return Err(format!("{}: no clips to import (run `rackmatch sweep` first)", sweep_dir.display()));
     }
     let bar = progress_bar(clips.len() as u64, "importing clips");
-    let results: Vec<Result<(u64, SpacePoint, [f32; DIMS]), (String, String)>> = clips
+    let results: Vec<Result<ImportedClip, (String, String)>> = clips
         .par_iter()
         .map_init(FeatureExtractor::new, |extractor, clip| {
             let id = clip.meta.id.clone();

@@ -11,6 +11,7 @@ use super::clip_params::{parse_tag_params, render_params};
 use super::clips::{list_clips, Clip};
 use super::sweep::read_manifest;
 use crate::mss::mss;
+use crate::render_batch::progress_bar;
 use crate::space::Space;
 
 /// One clip's comparison.
@@ -57,12 +58,16 @@ pub fn verify_capture(dir: &Path) -> Result<VerifyReport, String> {
     })?;
     let mut checks = Vec::new();
     let mut skipped = Vec::new();
-    for clip in list_clips(dir)? {
+    let clips = list_clips(dir)?;
+    let bar = progress_bar(clips.len() as u64, "comparing clips with the engine");
+    for clip in clips {
         match compare(&manifest.space, &clip) {
             Ok(check) => checks.push(check),
             Err(problem) => skipped.push((clip.meta.id.clone(), problem)),
         }
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     let mut engines: Vec<EngineSummary> = Vec::new();
     for check in &checks {
         let summary = match engines.iter_mut().find(|e| e.model == check.model) {
