@@ -13,6 +13,7 @@ pub mod bench;
 pub mod features;
 pub mod index;
 pub mod library;
+pub mod live;
 pub mod match_job;
 pub mod match_result;
 pub mod matching;

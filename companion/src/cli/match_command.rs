@@ -69,23 +69,7 @@ pub fn run(args: MatchArgs) -> Result<()> {
 /// A Rack 2 patch of the matched voice, with a MIDI-Map for the space's CCs.
 fn write_voice_patch(path: &Path, params: &RenderParams, space: &Space) -> Result<(), String> {
     let midi_map: Vec<(u8, PlaitsKnob)> =
-        space.knobs.iter().filter_map(|k| Some((k.cc?, plaits_knob(&k.name)?))).collect();
+        space.knobs.iter().filter_map(|k| Some((k.cc?, PlaitsKnob::from_field(&k.name)?))).collect();
     let patch = plaits_patch(params, &midi_map).map_err(|e| e.to_string())?;
     write_rack2(path, &patch).map_err(|e| e.to_string())
-}
-
-/// The Plaits knob behind a render-schema field.
-fn plaits_knob(name: &str) -> Option<PlaitsKnob> {
-    Some(match name {
-        "frequency" => PlaitsKnob::Frequency,
-        "harmonics" => PlaitsKnob::Harmonics,
-        "timbre" => PlaitsKnob::Timbre,
-        "morph" => PlaitsKnob::Morph,
-        "lpg_colour" => PlaitsKnob::LpgColour,
-        "lpg_decay" => PlaitsKnob::LpgDecay,
-        "timbre_cv" => PlaitsKnob::TimbreCv,
-        "freq_cv" => PlaitsKnob::FrequencyCv,
-        "morph_cv" => PlaitsKnob::MorphCv,
-        _ => return None,
-    })
 }

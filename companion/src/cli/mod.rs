@@ -1,9 +1,12 @@
 //! One module per subcommand: argument definitions and the glue to the library.
 
+pub mod apply;
 pub mod bench;
 pub mod library;
 pub mod match_command;
 pub mod render;
+pub mod sweep;
+pub mod verify_capture;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
