@@ -268,7 +268,7 @@ fn sweep_import_match_and_verify_against_a_simulated_rack() {
             library: LibrarySource::Directory(library_dir.clone()),
             top_k: 3,
             out_dir,
-            budget: 8,
+            budget: Some(8),
         },
         &AtomicBool::new(false),
         &|_, _, _| Ok(()),

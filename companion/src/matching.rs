@@ -169,7 +169,8 @@ pub fn search(
     };
     let knn_budget = ((budget as f64 * KNN_SHARE) as usize).max(MIN_KNN_RENDERS).min(budget);
     let mut all = knn_candidates(target, library, index, knn_budget);
-    let refined = crate::refine::refine(target, &library.manifest.space, &all, budget - knn_budget, optimizer, seed);
+    let refined =
+        crate::refine::refine(target, &library.manifest.space, &all, budget - knn_budget, optimizer, seed);
     all.extend(refined);
     sort_by_distance(&mut all);
     all

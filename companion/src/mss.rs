@@ -62,7 +62,9 @@ impl StftResolution {
             for ((x, &p), &w) in input.iter_mut().zip(&padded[start..start + self.n_fft]).zip(&self.window) {
                 *x = p * w;
             }
-            self.fft.process_with_scratch(&mut input, &mut spectrum, &mut scratch).expect("buffer sizes match the plan");
+            self.fft
+                .process_with_scratch(&mut input, &mut spectrum, &mut scratch)
+                .expect("buffer sizes match the plan");
             out.extend(spectrum.iter().map(|c| (c.re * c.re + c.im * c.im).max(EPS).sqrt()));
         }
         (out, frames)

@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 use rackmatch::bench::{self, Method, DEFAULT_TARGET_SEED};
 use rackmatch::index::Index;
-use rackmatch::match_job::{resolve_library, LibrarySource, DEFAULT_BUDGET};
+use rackmatch::match_job::{resolve_library, LibrarySource};
 use rackmatch::space::Space;
 
 /// Options of `rackmatch bench`.
@@ -22,10 +22,10 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = DEFAULT_TARGET_SEED)]
     target_seed: u64,
     /// Renders per target, for every method.
-    #[arg(long, default_value_t = DEFAULT_BUDGET)]
+    #[arg(long, default_value_t = 128)]
     budget: usize,
-    /// Methods, comma-separated: random, knn.
-    #[arg(long, value_delimiter = ',', default_values_t = ["random".to_string(), "knn".to_string()])]
+    /// Methods, comma-separated: random, knn, knn+cmaes, knn+ga.
+    #[arg(long, value_delimiter = ',', default_values_t = ["random", "knn", "knn+cmaes", "knn+ga"].map(String::from))]
     methods: Vec<String>,
     /// Parameter space (its default library is used, built if missing).
     #[arg(long, conflicts_with = "library")]
@@ -44,7 +44,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     for name in &args.methods {
         match Method::parse(name) {
             Some(m) => methods.push(m),
-            None => bail!("unknown method {name:?} (known: random, knn)"),
+            None => bail!("unknown method {name:?} (known: random, knn, knn+cmaes, knn+ga)"),
         }
     }
     anyhow::ensure!(args.budget >= 1, "--budget must be at least 1");
@@ -69,7 +69,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         for o in &outcomes {
-            println!("{:<32} {:<8} mss {:.4}  model {:>2}", o.target, o.method.name(), o.distance, o.params.model);
+            println!(
+                "{:<32} {:<8} mss {:.4}  model {:>2}",
+                o.target,
+                o.method.name(),
+                o.distance,
+                o.params.model
+            );
         }
         println!("{}", bench::format_summary(&summaries, args.budget));
     }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Args;
-use rackmatch::match_job::{default_out_dir, run_match, LibrarySource, MatchJob, DEFAULT_BUDGET};
+use rackmatch::match_job::{default_out_dir, run_match, LibrarySource, MatchJob};
 use rackmatch::match_result::format_table;
 use rackmatch::render_params::RenderParams;
 use rackmatch::space::Space;
@@ -28,9 +28,10 @@ pub struct MatchArgs {
     /// Output directory (default ./rackmatch-out/<target-name>/).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Candidate renders per target (library not counted).
-    #[arg(long, default_value_t = DEFAULT_BUDGET)]
-    budget: usize,
+    /// Candidate renders per target (library not counted); default: about 96
+    /// seconds of audio, i.e. 192 renders for a 0.5 s target, 48 for a 2 s one.
+    #[arg(long)]
+    budget: Option<usize>,
     /// Print result.json instead of the table.
     #[arg(long)]
     json: bool,

@@ -4,6 +4,9 @@
 //! Ask/tell: the caller evaluates each generation (in parallel if it likes)
 //! and reports the fitness back, so the search itself stays deterministic.
 
+// Index loops mirror the matrix formulas they implement.
+#![allow(clippy::needless_range_loop)]
+
 use super::linalg::symmetric_eigen;
 use crate::rng::SplitMix64;
 
@@ -136,8 +139,11 @@ impl CmaEs {
             self.mean[i] = (self.mean[i] + self.sigma * step_mean[i]).clamp(0.0, 1.0);
         }
         // C^{-1/2} · step_mean = B · D⁻¹ · Bᵀ · step_mean.
-        let projected: Vec<f64> = (0..n).map(|k| (0..n).map(|i| self.basis[i * n + k] * step_mean[i]).sum::<f64>() / self.scales[k]).collect();
-        let whitened: Vec<f64> = (0..n).map(|i| (0..n).map(|k| self.basis[i * n + k] * projected[k]).sum()).collect();
+        let projected: Vec<f64> = (0..n)
+            .map(|k| (0..n).map(|i| self.basis[i * n + k] * step_mean[i]).sum::<f64>() / self.scales[k])
+            .collect();
+        let whitened: Vec<f64> =
+            (0..n).map(|i| (0..n).map(|k| self.basis[i * n + k] * projected[k]).sum()).collect();
         let cs = (self.c_sigma * (2.0 - self.c_sigma) * self.mu_eff).sqrt();
         for i in 0..n {
             self.path_sigma[i] = (1.0 - self.c_sigma) * self.path_sigma[i] + cs * whitened[i];
@@ -148,13 +154,15 @@ impl CmaEs {
         let h_sigma = norm / (1.0 - (1.0 - self.c_sigma).powi(2 * self.generation as i32)).sqrt() < threshold;
         let cc = (self.c_c * (2.0 - self.c_c) * self.mu_eff).sqrt();
         for i in 0..n {
-            self.path_c[i] = (1.0 - self.c_c) * self.path_c[i] + if h_sigma { cc * step_mean[i] } else { 0.0 };
+            self.path_c[i] =
+                (1.0 - self.c_c) * self.path_c[i] + if h_sigma { cc * step_mean[i] } else { 0.0 };
         }
         let delta = if h_sigma { 0.0 } else { self.c_c * (2.0 - self.c_c) };
         for i in 0..n {
             for j in 0..n {
-                let rank_mu: f64 =
-                    (0..mu).map(|r| self.weights[r] * generation.steps[order[r]][i] * generation.steps[order[r]][j]).sum();
+                let rank_mu: f64 = (0..mu)
+                    .map(|r| self.weights[r] * generation.steps[order[r]][i] * generation.steps[order[r]][j])
+                    .sum();
                 let c = &mut self.covariance[i * n + j];
                 *c = (1.0 - self.c_1 - self.c_mu) * *c
                     + self.c_1 * (self.path_c[i] * self.path_c[j] + delta * *c)
@@ -171,7 +179,12 @@ impl CmaEs {
 mod tests {
     use super::*;
 
-    fn minimise(f: impl Fn(&[f64]) -> f64, start: Vec<f64>, generations: usize, seed: u64) -> (Vec<f64>, f64) {
+    fn minimise(
+        f: impl Fn(&[f64]) -> f64,
+        start: Vec<f64>,
+        generations: usize,
+        seed: u64,
+    ) -> (Vec<f64>, f64) {
         let mut es = CmaEs::new(start.clone(), &vec![0.2; start.len()], seed);
         let mut best = (start.clone(), f(&start));
         for _ in 0..generations {
@@ -190,7 +203,13 @@ mod tests {
     #[test]
     fn finds_the_minimum_of_an_ill_conditioned_quadratic() {
         let optimum = [0.3, 0.7, 0.55, 0.1, 0.9, 0.42];
-        let f = |x: &[f64]| x.iter().zip(&optimum).enumerate().map(|(i, (a, b))| 10f64.powi(i as i32 % 3) * (a - b).powi(2)).sum();
+        let f = |x: &[f64]| {
+            x.iter()
+                .zip(&optimum)
+                .enumerate()
+                .map(|(i, (a, b))| 10f64.powi(i as i32 % 3) * (a - b).powi(2))
+                .sum()
+        };
         let (x, y) = minimise(f, vec![0.5; 6], 250, 1);
         assert!(y < 1e-8, "{y} at {x:?}");
     }

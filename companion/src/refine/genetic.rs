@@ -23,7 +23,8 @@ impl Genetic {
         let mut rng = SplitMix64::new(seed);
         let mut population = vec![start.clone()];
         while population.len() < size {
-            let child = start.iter().zip(spreads).map(|(x, s)| (x + s * rng.normal()).clamp(0.0, 1.0)).collect();
+            let child =
+                start.iter().zip(spreads).map(|(x, s)| (x + s * rng.normal()).clamp(0.0, 1.0)).collect();
             population.push(child);
         }
         Self { population, fitness: Vec::new(), size, rng }
@@ -41,7 +42,8 @@ impl Genetic {
         }
         let mut order: Vec<usize> = (0..self.population.len()).collect();
         order.sort_by(|&a, &b| self.fitness[a].total_cmp(&self.fitness[b]).then(a.cmp(&b)));
-        let mut next: Vec<Vec<f64>> = order.iter().take(ELITES).map(|&i| self.population[i].clone()).collect();
+        let mut next: Vec<Vec<f64>> =
+            order.iter().take(ELITES).map(|&i| self.population[i].clone()).collect();
         while next.len() < self.size {
             let a = self.tournament();
             let b = self.tournament();
@@ -51,7 +53,8 @@ impl Genetic {
                 .map(|(x, y)| {
                     let mix = self.rng.next_f64() * 1.5 - 0.25;
                     let gene = x + mix * (y - x);
-                    let mutated = if self.rng.next_f64() < 0.3 { gene + MUTATION * self.rng.normal() } else { gene };
+                    let mutated =
+                        if self.rng.next_f64() < 0.3 { gene + MUTATION * self.rng.normal() } else { gene };
                     mutated.clamp(0.0, 1.0)
                 })
                 .collect();

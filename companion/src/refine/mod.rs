@@ -97,8 +97,10 @@ fn refine_one(
         })
         .collect();
     let pitched = start.method.contains("transpose");
-    let spreads: Vec<f64> =
-        knobs.iter().map(|k| if pitched && k.name == "frequency" { PITCHED_SPREAD } else { SPREAD }).collect();
+    let spreads: Vec<f64> = knobs
+        .iter()
+        .map(|k| if pitched && k.name == "frequency" { PITCHED_SPREAD } else { SPREAD })
+        .collect();
     let method = match optimizer {
         Optimizer::CmaEs => "knn+cmaes",
         Optimizer::Genetic => "knn+ga",
@@ -109,7 +111,13 @@ fn refine_one(
             .map(|u| {
                 let params = params_at(space, &start.params, u);
                 let (distance, _) = target.score(&params);
-                ScoredCandidate { params, distance, feature_distance: None, library_index: start.library_index, method }
+                ScoredCandidate {
+                    params,
+                    distance,
+                    feature_distance: None,
+                    library_index: start.library_index,
+                    method,
+                }
             })
             .collect()
     };
