@@ -4,6 +4,7 @@ use crate::dsp::polyblep::{
     next_blep_sample, next_integrated_blep_sample, this_blep_sample, this_integrated_blep_sample,
 };
 use crate::dsp::ramp::ParameterRamp;
+use crate::oscillators::variable_shape::slopes;
 
 const MAX_FREQUENCY: f32 = 0.25;
 /// Height of the plateau above the saw's top.
@@ -42,9 +43,23 @@ impl VariableSawOscillator {
         let pw =
             if frequency >= MAX_FREQUENCY { 0.5 } else { pw.clamp(frequency * 2.0, 1.0 - 2.0 * frequency) };
         let size = out.len();
-        let mut fm = ParameterRamp::new(self.frequency, frequency, size);
-        let mut pwm = ParameterRamp::new(self.pw, pw, size);
-        let mut waveshape_modulation = ParameterRamp::new(self.waveshape, waveshape, size);
+        let fm = ParameterRamp::new(self.frequency, frequency, size);
+        let pwm = ParameterRamp::new(self.pw, pw, size);
+        let waveshape_modulation = ParameterRamp::new(self.waveshape, waveshape, size);
+        let ramps = [fm, pwm, waveshape_modulation];
+        // As in the shape oscillator: no divisions per sample while the width rests.
+        if pwm.is_at_rest() {
+            let resting_slopes = slopes(pwm.value());
+            self.render_block(ramps, |_| resting_slopes, out);
+        } else {
+            self.render_block(ramps, slopes, out);
+        }
+    }
+
+    /// The sample loop, with `slopes` giving the triangle's slopes for each width.
+    #[inline(always)]
+    fn render_block(&mut self, ramps: [ParameterRamp; 3], slopes: impl Fn(f32) -> (f32, f32), out: &mut [f32]) {
+        let [mut fm, mut pwm, mut waveshape_modulation] = ramps;
         let mut next_sample = self.next_sample;
 
         for y in out.iter_mut() {
@@ -55,8 +70,7 @@ impl VariableSawOscillator {
             let waveshape = waveshape_modulation.next();
             let triangle_amount = waveshape;
             let notch_amount = 1.0 - waveshape;
-            let slope_up = 1.0 / pw;
-            let slope_down = 1.0 / (1.0 - pw);
+            let (slope_up, slope_down) = slopes(pw);
 
             self.phase += f;
             if !self.high && self.phase >= pw {

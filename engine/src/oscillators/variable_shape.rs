@@ -58,6 +58,12 @@ impl Shape {
     }
 }
 
+/// Rise and fall rates of the triangle for a pulse width: `1/pw`, `1/(1 − pw)`.
+#[inline]
+pub(crate) fn slopes(pw: f32) -> (f32, f32) {
+    (1.0 / pw, 1.0 / (1.0 - pw))
+}
+
 impl VariableShapeOscillator {
     /// Renders a block. `waveshape` 0 = triangle, 0.5 = saw, 1 = pulse.
     pub fn render(
@@ -74,10 +80,31 @@ impl VariableShapeOscillator {
         let pw =
             if frequency >= MAX_FREQUENCY { 0.5 } else { pw.clamp(frequency * 2.0, 1.0 - 2.0 * frequency) };
         let size = out.len();
-        let mut master_fm = ParameterRamp::new(self.master_frequency, master_frequency, size);
-        let mut fm = ParameterRamp::new(self.slave_frequency, frequency, size);
-        let mut pwm = ParameterRamp::new(self.pw, pw, size);
-        let mut waveshape_modulation = ParameterRamp::new(self.waveshape, waveshape, size);
+        let master_fm = ParameterRamp::new(self.master_frequency, master_frequency, size);
+        let fm = ParameterRamp::new(self.slave_frequency, frequency, size);
+        let pwm = ParameterRamp::new(self.pw, pw, size);
+        let waveshape_modulation = ParameterRamp::new(self.waveshape, waveshape, size);
+        let ramps = [master_fm, fm, pwm, waveshape_modulation];
+        // The slopes' two divisions per sample are the oscillator's dearest
+        // steps; with the width at rest they are the same every sample.
+        if pwm.is_at_rest() {
+            let resting_slopes = slopes(pwm.value());
+            self.render_block(enable_sync, ramps, |_| resting_slopes, out);
+        } else {
+            self.render_block(enable_sync, ramps, slopes, out);
+        }
+    }
+
+    /// The sample loop, with `slopes` giving the triangle's slopes for each width.
+    #[inline(always)]
+    fn render_block(
+        &mut self,
+        enable_sync: bool,
+        ramps: [ParameterRamp; 4],
+        slopes: impl Fn(f32) -> (f32, f32),
+        out: &mut [f32],
+    ) {
+        let [mut master_fm, mut fm, mut pwm, mut waveshape_modulation] = ramps;
         let mut next_sample = self.next_sample;
 
         for y in out.iter_mut() {
@@ -91,12 +118,13 @@ impl VariableShapeOscillator {
             let f = fm.next();
             let pw = pwm.next();
             let waveshape = waveshape_modulation.next();
+            let (slope_up, slope_down) = slopes(pw);
             let shape = Shape {
                 pw,
                 square_amount: ((waveshape - 0.5).max(0.0)) * 2.0,
                 triangle_amount: (1.0 - waveshape * 2.0).max(0.0),
-                slope_up: 1.0 / pw,
-                slope_down: 1.0 / (1.0 - pw),
+                slope_up,
+                slope_down,
             };
 
             if enable_sync {
