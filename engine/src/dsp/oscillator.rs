@@ -4,6 +4,7 @@ use crate::dsp::polyblep::{
     next_blep_sample, next_integrated_blep_sample, this_blep_sample, this_integrated_blep_sample,
 };
 use crate::dsp::ramp::ParameterRamp;
+use crate::oscillators::variable_shape::slopes;
 
 const MAX_FREQUENCY: f32 = 0.25;
 const MIN_FREQUENCY: f32 = 0.000001;
@@ -64,8 +65,28 @@ impl Oscillator {
     pub fn render(&mut self, shape: OscillatorShape, f: f32, pw: f32, out: &mut [f32]) {
         let f = f.clamp(MIN_FREQUENCY, MAX_FREQUENCY);
         let pw = pw.clamp(f.abs() * 2.0, 1.0 - 2.0 * f.abs());
-        let mut frequency = ParameterRamp::new(self.frequency, f, out.len());
-        let mut pulse_width = ParameterRamp::new(self.pulse_width, pw, out.len());
+        let frequency = ParameterRamp::new(self.frequency, f, out.len());
+        let pulse_width = ParameterRamp::new(self.pulse_width, pw, out.len());
+        // The slope shape's two divisions per sample give the same quotients
+        // every sample while the width rests: do them once.
+        if shape == OscillatorShape::Slope && pulse_width.is_at_rest() {
+            let resting_slopes = slopes(pulse_width.value());
+            self.render_block(shape, [frequency, pulse_width], |_| resting_slopes, out);
+        } else {
+            self.render_block(shape, [frequency, pulse_width], slopes, out);
+        }
+    }
+
+    /// The sample loop; `slopes` gives the slope shape's rise and fall rates for a width.
+    #[inline(always)]
+    fn render_block(
+        &mut self,
+        shape: OscillatorShape,
+        ramps: [ParameterRamp; 2],
+        slopes: impl Fn(f32) -> (f32, f32),
+        out: &mut [f32],
+    ) {
+        let [mut frequency, mut pulse_width] = ramps;
         let mut next_sample = self.next_sample;
 
         for y in out.iter_mut() {
@@ -100,7 +121,7 @@ impl Oscillator {
                     let (slope_up, slope_down) = if shape == OscillatorShape::Triangle {
                         (2.0, 2.0)
                     } else {
-                        (1.0 / pw, 1.0 / (1.0 - pw))
+                        slopes(pw)
                     };
                     if self.high != (self.phase < pw) {
                         let t = (self.phase - pw) / f;
