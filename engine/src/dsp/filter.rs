@@ -2,6 +2,8 @@
 
 use std::f32::consts::PI;
 
+use crate::dsp::denormal::flush_negligible;
+
 /// How a filter turns a normalised cutoff into its `g = tan(π f)` coefficient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TanApproximation {
@@ -178,22 +180,15 @@ impl Svf {
         self.state_2 = 0.0;
     }
 
-    /// Zeroes the states that have decayed into the subnormal range.
+    /// Zeroes the states that have decayed below [`NEGLIGIBLE`](crate::dsp::denormal::NEGLIGIBLE).
     ///
-    /// x86 computes with subnormal floats about a hundred times slower, and a
-    /// resonator ringing out between sparse impulses spends most of its silence
-    /// there (or stuck in a limit cycle there). A state below 1.2e-38 is far
-    /// under the 16-bit output's resolution and vanishes exactly (it is below
-    /// half an ulp) when added to the next normal-sized input, so flushing it
-    /// does not change the voice's output.
+    /// x86 computes with subnormal floats many times slower, and a resonator
+    /// ringing out between sparse impulses would spend most of its silence
+    /// there. See `NEGLIGIBLE` for why this does not change the voice's output.
     #[inline]
-    pub fn flush_subnormal_states(&mut self) {
-        if self.state_1.is_subnormal() {
-            self.state_1 = 0.0;
-        }
-        if self.state_2.is_subnormal() {
-            self.state_2 = 0.0;
-        }
+    pub fn flush_negligible_states(&mut self) {
+        self.state_1 = flush_negligible(self.state_1);
+        self.state_2 = flush_negligible(self.state_2);
     }
 
     /// Whether both states are zero or subnormal: with no input the filter
@@ -262,13 +257,14 @@ mod tests {
     }
 
     #[test]
-    fn flushing_clears_only_subnormal_states() {
+    fn flushing_clears_only_negligible_states() {
         let mut svf = Svf { state_1: 1e-39, state_2: 1e-30, ..Svf::default() };
-        svf.flush_subnormal_states();
+        svf.flush_negligible_states();
         assert_eq!((svf.state_1, svf.state_2), (0.0, 1e-30));
         svf.state_1 = f32::INFINITY;
-        svf.flush_subnormal_states();
-        assert_eq!(svf.state_1, f32::INFINITY, "only subnormals");
+        svf.state_2 = -9e-31;
+        svf.flush_negligible_states();
+        assert_eq!((svf.state_1, svf.state_2), (f32::INFINITY, 0.0));
     }
 
     #[test]

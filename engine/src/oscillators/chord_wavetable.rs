@@ -1,6 +1,7 @@
 //! Wavetable voice of the chord engine: scans 15 integrated waves, read with
 //! linear interpolation and differentiated (engines-4-7.md §3.6).
 
+use crate::dsp::denormal::flush_denormal;
 use crate::dsp::differentiator::Differentiator;
 use crate::dsp::interpolate::split;
 use crate::dsp::ramp::ParameterRamp;
@@ -77,7 +78,8 @@ impl ChordWavetableOscillator {
 
         (self.phase, self.lp, self.differentiator) = (phase, lp, differentiator);
         self.frequency = frequency_ramp.value();
-        self.amplitude = amplitude_ramp.value();
+        // As for the divide-down voices' gains: no subnormal rest at 0.
+        self.amplitude = flush_denormal(amplitude_ramp.value());
         self.waveform = waveform_ramp.value();
     }
 }

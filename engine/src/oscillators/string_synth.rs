@@ -1,6 +1,7 @@
 //! Divide-down organ voice: one counter makes band-limited saws at 8', 4', 2'
 //! and 1'; squares are differences of saws an octave apart (engines-4-7.md §3.7).
 
+use crate::dsp::denormal::flush_denormal;
 use crate::dsp::polyblep::{next_blep_sample, this_blep_sample};
 use crate::dsp::ramp::ParameterRamp;
 
@@ -143,7 +144,10 @@ impl StringSynthOscillator {
         self.phase = phase;
         self.segment = segment;
         self.frequency = frequency_ramp.value();
-        self.saw_gains = gains;
+        // A gain ramping to 0 settles on a subnormal (its increment rounds to
+        // zero there) and would make every later sample slow. The saw terms it
+        // scales stay below 1.2e-38, which vanishes in the int16 output.
+        self.saw_gains = gains.map(flush_denormal);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The low-pass gate: its "vactrol" envelope and its filter/VCA (voice.md §3.2m, §3.3).
 
+use crate::dsp::denormal::flush_negligible;
 use crate::dsp::filter::{SvfCoefficients, TanApproximation};
 use crate::engines::{Block, BLOCK_SIZE};
 
@@ -111,7 +112,9 @@ impl StereoLowPassGate {
         let [out, aux] = outputs;
         *out = frames.map(|frame| to_int16(frame[0]));
         *aux = frames.map(|frame| to_int16(frame[1]));
-        (self.previous_gains, self.state_1, self.state_2) = (gain, state_1, state_2);
+        // Gating a silent engine, the filter decays into subnormals.
+        (self.state_1, self.state_2) = (state_1.map(flush_negligible), state_2.map(flush_negligible));
+        self.previous_gains = gain;
     }
 }
 
