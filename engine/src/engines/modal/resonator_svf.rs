@@ -155,8 +155,7 @@ mod tests {
 
     #[test]
     fn flush_zeroes_only_filters_that_have_decayed_to_negligible_states() {
-        let mut bank =
-            ResonatorSvf::<3> { state_1: [1e-39, 1e-39, 5e-31], state_2: [-1e-40, 1e-30, -5e-31] };
+        let mut bank = ResonatorSvf::<3> { state_1: [1e-39, 1e-39, 5e-31], state_2: [-1e-40, 1e-30, -5e-31] };
         bank.flush_negligible();
         assert_eq!(bank.state_1, [0.0, 1e-39, 0.0]);
         assert_eq!(bank.state_2, [0.0, 1e-30, 0.0]);
