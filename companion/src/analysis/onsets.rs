@@ -58,6 +58,9 @@ pub struct OnsetAnalysis {
     pub detected: usize,
     /// The events that follow each kept onset.
     pub events: Vec<Event>,
+    /// Loudest millisecond before the first onset (of all, if none), dB re the
+    /// signal's peak: high when the sound already plays before its first onset.
+    pub lead_peak_db: f32,
 }
 
 impl OnsetAnalysis {
@@ -97,7 +100,9 @@ pub fn analyse(signal: &[f32], sample_rate: f64) -> OnsetAnalysis {
             describe_event(signal, sample_rate, &level, start, end)
         })
         .collect();
-    OnsetAnalysis { onsets, detected, events }
+    let lead_end = onsets.first().map_or(level.len(), |&t| ((t * 1000.0) as usize).min(level.len()));
+    let lead_peak_db = level[..lead_end].iter().copied().fold(-120.0f32, f32::max);
+    OnsetAnalysis { onsets, detected, events, lead_peak_db }
 }
 
 /// Half-wave-rectified rise of log-compressed magnitudes, one value per frame.
@@ -162,7 +167,8 @@ fn rise_start(level: &[f32], from: usize, to: usize) -> Option<usize> {
     let (peak_at, &peak) =
         level[from..=to].iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))?;
     let peak_at = from + peak_at;
-    let (dip_at, &dip) = level[from..=peak_at].iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))?;
+    let (dip_at, &dip) =
+        level[from..=peak_at].iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))?;
     let dip_at = from + dip_at;
     if peak < FLOOR_DB || peak - dip < MIN_RISE_DB {
         return None;
@@ -178,8 +184,10 @@ fn describe_event(signal: &[f32], sample_rate: f64, level: &[f32], start: f64, e
     let a = ((start * sample_rate) as usize).min(signal.len());
     let b = ((end * sample_rate) as usize).clamp(a, signal.len());
     let segment: Vec<f64> = signal[a..b].iter().map(|&x| x as f64).collect();
-    let frames = yin_frames_with(&segment, sample_rate, YinSettings { frame_seconds: 0.02, hop_seconds: 0.01 });
-    let pitch: Vec<(f64, f64)> = frames.iter().map(|p| (start + p.start as f64 / sample_rate, p.f0)).collect();
+    let frames =
+        yin_frames_with(&segment, sample_rate, YinSettings { frame_seconds: 0.02, hop_seconds: 0.01 });
+    let pitch: Vec<(f64, f64)> =
+        frames.iter().map(|p| (start + p.start as f64 / sample_rate, p.f0)).collect();
     let glide = if pitch.len() >= 2 {
         let n = pitch.len() as f64;
         let mt = pitch.iter().map(|p| p.0).sum::<f64>() / n;
@@ -233,7 +241,10 @@ mod tests {
         let analysis = analyse(&bursts(&[0.004], 0.5, 300.0, 0.0), SR);
         assert_eq!(analysis.onsets.len(), 1);
         assert!((analysis.onsets[0] - 0.004).abs() <= 0.005, "{:?}", analysis.onsets);
-        assert!(analyse(&bursts(&[0.0], 0.5, 300.0, 0.0), SR).onsets.is_empty());
+        assert!(analysis.lead_peak_db < -60.0, "{}", analysis.lead_peak_db);
+        let playing = analyse(&bursts(&[0.0], 0.5, 300.0, 0.0), SR);
+        assert!(playing.onsets.is_empty());
+        assert!(playing.lead_peak_db > -1.0, "{}", playing.lead_peak_db);
     }
 
     #[test]
