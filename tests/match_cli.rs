@@ -113,6 +113,42 @@ fn match_writes_ranked_renders_and_patches_and_is_deterministic_across_thread_co
     assert_eq!(strip(&runs[0]), strip(&runs[1]), "1 and 2 threads must give the same result");
 }
 
+#[test]
+fn a_rendered_library_point_is_found_with_its_engine_and_knobs() {
+    let library_dir = tiny_library("plaits-voice");
+    let library = rackmatch::library::load(&library_dir).unwrap();
+    let space = &library.manifest.space;
+    let dir = temp_dir("known-point");
+    let target = dir.join("known.wav");
+    // A struck point: its onset is what the matcher lines candidates up with.
+    let index = (0..library.points.len())
+        .find(|&i| library.points[i].mode == 1 && library.points[i].model == 11)
+        .unwrap();
+    let truth = space.render_params(&library.points[index], "known", space.seconds, 0.0);
+    // OUT on both channels: targets are mixed to mono, and matches compare OUT.
+    let out_only: Vec<[f32; 2]> = render_params(&truth).iter().map(|f| [f[0], f[0]]).collect();
+    write_wav(&target, &out_only, 48_000, SampleFormat::Float32).unwrap();
+    let out = dir.join("out");
+    let args = ["match", target.to_str().unwrap(), "--library", library_dir.to_str().unwrap(), "--top", "1"];
+    let mut args = args.to_vec();
+    args.extend(["--budget", "12", "--out", out.to_str().unwrap()]);
+    ok(&rackmatch(&args, 2));
+    let json = result_json(&out);
+    let best = &json["candidates"][0];
+    let found: RenderParams = serde_json::from_value(best["params"].clone()).unwrap();
+    assert_eq!(found.model, truth.model);
+    assert!(best["distance"].as_f64().unwrap() < 0.05, "{best} for {truth:?}");
+    for (a, b) in [
+        (found.frequency / 8.0, truth.frequency / 8.0),
+        (found.harmonics, truth.harmonics),
+        (found.timbre, truth.timbre),
+        (found.morph, truth.morph),
+        (found.lpg_decay, truth.lpg_decay),
+    ] {
+        assert!((a - b).abs() < 0.05, "found {found:?} for {truth:?}");
+    }
+}
+
 /// Three strikes of a bass drum gliding down: a gesture with known onsets.
 fn three_hits(path: &Path) -> Vec<f64> {
     let mut params = RenderParams::defaults("three-hits", 13);
@@ -208,6 +244,23 @@ fn bad_targets_get_an_error_naming_the_file_and_nothing_is_written() {
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!out.join("result.json").exists());
     }
+    // An --out that cannot be created (a file is in the way).
+    let blocker = dir.join("blocker");
+    std::fs::write(&blocker, "a file").unwrap();
+    let kick = repo().join("examples/colombo_kick.wav");
+    let out = blocker.join("out");
+    let args = [
+        "match",
+        kick.to_str().unwrap(),
+        "--library",
+        library.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let output = rackmatch(&args, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("blocker") && stderr.contains("cannot write"), "{stderr}");
 }
 
 #[test]
