@@ -67,8 +67,12 @@ pub fn run(args: MatchArgs) -> Result<()> {
     Ok(())
 }
 
-/// A Rack 2 patch of the matched voice, with a MIDI-Map for the space's CCs.
+/// A Rack 2 patch of the matched voice, with a MIDI-Map for the space's CCs
+/// (for a patch space: the space's patch with the match's values).
 fn write_voice_patch(path: &Path, params: &RenderParams, space: &Space) -> Result<(), String> {
+    if let Some(patch) = &params.patch {
+        return rackmatch::patch_space::write_patch(path, params, patch).map_err(|e| e.to_string());
+    }
     let midi_map: Vec<(u8, PlaitsKnob)> =
         space.knobs.iter().filter_map(|k| Some((k.cc?, PlaitsKnob::from_field(&k.name)?))).collect();
     let patch = plaits_patch(params, &midi_map).map_err(|e| e.to_string())?;
