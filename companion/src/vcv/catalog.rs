@@ -171,6 +171,16 @@ mod tests {
     }
 
     #[test]
+    fn seq3_is_known_and_rendered_with_its_v2_ports() {
+        let seq3 = KnownModule::find("Fundamental", "SEQ3").unwrap();
+        assert!(seq3.renders());
+        assert_eq!(seq3.ports(2), (5, 16));
+        assert_eq!(seq3.ports(1), (4, 12), "RUN input and the last four outputs came with 2.0");
+        assert_eq!(seq3.params(2).unwrap().len(), 38);
+        assert_eq!(seq3.params(1).unwrap().len(), 36);
+    }
+
+    #[test]
     fn lfo_tables_follow_the_version() {
         let v1 = KnownModule::Lfo.params(1).unwrap();
         let v2 = KnownModule::Lfo.params(2).unwrap();

@@ -325,6 +325,23 @@ mod tests {
     }
 
     #[test]
+    fn seq3_renders_from_2_0_with_its_saved_state() {
+        let v1 = r#"{"id":4,"plugin":"Fundamental","model":"SEQ3","version":"1.4.0"}"#;
+        assert!(error(&format!("{PLAITS},{v1}"), "").contains("SEQ3 1.4 is not rendered"));
+        let bad = r#"{"id":4,"plugin":"Fundamental","model":"SEQ3","version":"2.6.0","data":{"gates":"x"}}"#;
+        assert!(error(&format!("{PLAITS},{bad}"), "").contains("data.gates is not an array"));
+        let seq3 = r#"{"id":4,"plugin":"Fundamental","model":"SEQ3","version":"2.6.0",
+                       "params":[{"id":0,"value":4.0}],"data":{"running":true,"gates":[0,1,0,0,0,0,0,0]}}"#;
+        let mut built = build(&patch(
+            &format!("{PLAITS},{seq3}"),
+            r#"{"id":1,"outputModuleId":4,"outputId":0,"inputModuleId":1,"inputId":5}"#,
+        ))
+        .unwrap();
+        assert!(built.trigger(&[0.0]).is_err(), "TRIG has the SEQ3's cable");
+        assert_eq!(built.render(4800).len(), 4800);
+    }
+
+    #[test]
     fn trigger_needs_a_free_trig_input() {
         let mut p = build(&patch(PLAITS, "")).unwrap();
         p.trigger(&[0.0]).unwrap();
