@@ -19,8 +19,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::render_params::RenderParams;
+use crate::vcv::catalog::KnownModule;
 use crate::vcv::error::{AtPath, Problem};
 use crate::vcv::midi_map::{ParameterSpace, MAX_CC};
+use crate::vcv::plaits_patch::add_trigger_sequencer;
 use crate::vcv::render::{render_volts, PatchRequest};
 use crate::vcv::write::to_rack2;
 use crate::vcv::{read_patch, VcvError, VcvPatch};
@@ -177,10 +179,33 @@ pub fn check_knobs(file: &Path, ccs: impl IntoIterator<Item = u8>) -> Result<(),
     Ok(())
 }
 
-/// Writes the `.vcv` of a patch line: the space's patch with the line's model
-/// and CC values set, as a Rack 2 file. Trigger onsets are not stored.
-pub fn write_patch(path: &Path, params: &RenderParams, settings: &PatchSettings) -> Result<(), VcvError> {
+/// The `.vcv` of a patch line: the space's patch with the line's model and CC
+/// values set and, where the line has trigger times, a SEQ3 firing them into
+/// every Plaits whose TRIG has no cable, looping every `seconds` (see
+/// [`crate::vcv::trigger_sequencer`]; a trigger at 0 s fires 4 frames late).
+pub fn match_patch(params: &RenderParams, settings: &PatchSettings) -> Result<VcvPatch, VcvError> {
     let original = load_patch(&settings.file)?;
-    let applied = apply(&original, settings, params.model).at(&settings.file)?;
-    crate::vcv::write_rack2(path, &applied)
+    let mut applied = apply(&original, settings, params.model).at(&settings.file)?;
+    if let Some(onsets) = &params.trigger {
+        let cabled: Vec<i64> = applied
+            .cables
+            .iter()
+            .filter(|c| c.input_id == rackmatch_engine::rack::plaits::input::TRIGGER)
+            .map(|c| c.input_module_id)
+            .collect();
+        let voices: Vec<i64> = applied
+            .modules
+            .iter()
+            .filter(|m| m.known() == Some(KnownModule::Plaits) && !cabled.contains(&m.id))
+            .map(|m| m.id)
+            .collect();
+        let sequencer = applied.modules.iter().map(|m| m.id).max().unwrap_or(0) + 1;
+        add_trigger_sequencer(&mut applied, sequencer, &voices, onsets, params.seconds).at(&settings.file)?;
+    }
+    Ok(applied)
+}
+
+/// Writes [`match_patch`] as a Rack 2 file.
+pub fn write_patch(path: &Path, params: &RenderParams, settings: &PatchSettings) -> Result<(), VcvError> {
+    crate::vcv::write_rack2(path, &match_patch(params, settings)?)
 }

@@ -80,8 +80,8 @@ fn the_written_patch_is_the_seed_with_the_knobs_set_and_renders_the_same() {
     let written = read_patch(&path).unwrap();
     let seed = read_patch(&repo().join("patches/seed-patch/ML_vcv.vcv")).unwrap();
     let ids = |p: &rackmatch::vcv::VcvPatch| p.modules.iter().map(|m| m.id).collect::<Vec<_>>();
-    assert_eq!(ids(&written), ids(&seed));
-    assert_eq!(written.cables.len(), seed.cables.len());
+    assert_eq!(ids(&written)[..seed.modules.len()], ids(&seed)[..], "the seed's modules, then a SEQ3");
+    assert_eq!(written.cables.len(), seed.cables.len() + 2);
     let knobs = rackmatch::patch_space::knob_values(&settings, params.model).unwrap();
     assert_eq!(knobs.len(), 10);
     for (key, value) in &knobs {
@@ -89,10 +89,25 @@ fn the_written_patch_is_the_seed_with_the_knobs_set_and_renders_the_same() {
         let stored = written.module(module.parse().unwrap()).unwrap().param(param.parse().unwrap());
         assert_eq!(stored, Some(*value), "{key}");
     }
-    let request =
-        PatchRequest { cc: vec![], set: vec![], model: None, trigger: params.trigger.clone(), seconds: 0.2 };
-    let back: Vec<f32> = render_volts(&written, &request).unwrap().iter().map(|v| v / 5.0).collect();
-    assert_eq!(back, out(&params));
+    assert_eq!(params.trigger, Some(vec![0.0]), "a struck point");
+    let sequencer = written.modules.iter().find(|m| m.model == "SEQ3").expect("a SEQ3 fires TRIG");
+    assert!(written
+        .cables
+        .iter()
+        .any(|c| c.output_module_id == sequencer.id && c.input_module_id == 166 && c.input_id == 5));
+    // The SEQ3 fires 4 frames in (it cannot fire at 0 s): the render with the
+    // trigger there is what the written patch plays.
+    let request = |trigger| PatchRequest { cc: vec![], set: vec![], model: None, trigger, seconds: 0.2 };
+    let back = render_volts(&written, &request(None)).unwrap();
+    let mut unsequenced = read_patch(&path).unwrap();
+    unsequenced.cables.retain(|c| c.output_module_id != sequencer.id);
+    unsequenced.modules.retain(|m| m.id != sequencer.id);
+    let at_frame_4 = render_volts(&unsequenced, &request(Some(vec![4.0 / 48_000.0]))).unwrap();
+    assert_eq!(back, at_frame_4);
+    let scored = out(&params);
+    let plain: Vec<f32> =
+        render_volts(&unsequenced, &request(Some(vec![0.0]))).unwrap().iter().map(|v| v / 5.0).collect();
+    assert_eq!(plain, scored, "without the SEQ3, the written patch is the scored render");
 }
 
 fn rackmatch(args: &[&str]) -> (bool, String) {
@@ -161,6 +176,7 @@ fn library_build_and_match_work_on_a_patch_space() {
     assert!(best.distance < 0.5, "the target's own point is in the library: {}", best.distance);
     let written = read_patch(&best.vcv).unwrap();
     assert!(written.module(180).is_some() && written.module(182).is_some(), "the seed's LFO and 8vert");
+    assert!(rackmatch::vcv::renderable::build(&written).is_ok());
 }
 
 #[test]

@@ -258,16 +258,30 @@ pub fn gesture_patch(
         .as_deref()
         .ok_or_else(|| Problem::Request("a gesture patch needs trigger times".into()))?;
     let mut patch = plaits_patch(params, midi_map)?;
-    let plan = trigger_sequencer::plan(onsets, params.seconds)?;
+    let plan = add_trigger_sequencer(&mut patch, SEQUENCER_ID, &[PLAITS_ID], onsets, params.seconds)?;
+    Ok((patch, plan))
+}
+
+/// Adds a Fundamental SEQ3 (module `sequencer_id`, right of the other modules)
+/// that fires the TRIG inputs of the Plaits modules `plaits_ids` at `onsets` and loops every
+/// `seconds`, with its cables; see [`trigger_sequencer`]. Returns the plan.
+pub fn add_trigger_sequencer(
+    patch: &mut VcvPatch,
+    sequencer_id: i64,
+    plaits_ids: &[i64],
+    onsets: &[f64],
+    seconds: f64,
+) -> Result<TriggerPlan, Problem> {
+    let plan = trigger_sequencer::plan(onsets, seconds)?;
     let x = patch
         .modules
         .iter()
         .filter_map(|m| m.extra.get("pos").and_then(|p| p.get(0)).and_then(|x| x.as_i64()))
         .max()
         .unwrap_or(0)
-        + 10;
+        + 12;
     patch.modules.push(module(
-        SEQUENCER_ID,
+        sequencer_id,
         "Fundamental",
         "SEQ3",
         FUNDAMENTAL_VERSION,
@@ -275,13 +289,14 @@ pub fn gesture_patch(
         Some(plan.data()),
         x,
     ));
-    for (from, to) in [
-        ((SEQUENCER_ID, seq3::output::CV), (SEQUENCER_ID, seq3::input::TEMPO)),
-        ((SEQUENCER_ID, seq3::output::TRIG), (PLAITS_ID, plaits::input::TRIGGER)),
-    ] {
+    let mut cables = vec![((sequencer_id, seq3::output::CV), (sequencer_id, seq3::input::TEMPO))];
+    cables.extend(
+        plaits_ids.iter().map(|&id| ((sequencer_id, seq3::output::TRIG), (id, plaits::input::TRIGGER))),
+    );
+    for (from, to) in cables {
         let id = patch.cables.iter().map(|c| c.id).max().unwrap_or(0) + 1;
         patch.cables.push(cable(id, from, to));
     }
     patch.check()?;
-    Ok((patch, plan))
+    Ok(plan)
 }
