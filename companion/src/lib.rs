@@ -18,6 +18,7 @@ pub mod match_job;
 pub mod match_result;
 pub mod matching;
 pub mod mss;
+pub mod patch_space;
 pub mod pitch;
 pub mod refine;
 pub mod render_batch;

@@ -256,6 +256,10 @@ pub fn load(dir: &Path) -> Result<Library, LibraryError> {
             ),
         });
     }
+    manifest
+        .space
+        .check_patch()
+        .map_err(|problem| LibraryError::Corrupt { path: dir.join("library.json"), problem })?;
     let chunks = manifest.size.div_ceil(manifest.chunk_size);
     let mut points = Vec::with_capacity(manifest.size);
     let mut features = Vec::with_capacity(manifest.size * DIMS);

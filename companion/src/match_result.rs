@@ -30,6 +30,10 @@ pub struct CandidateRecord {
     pub params: RenderParams,
     /// MIDI CC values (CC number → 0–127) that set the space's CC-mapped knobs.
     pub cc: BTreeMap<String, u8>,
+    /// For a patch space: the exact knob values (`MODULE_ID.PARAM_ID` → value)
+    /// set in the `.vcv`, as `rackmatch render --patch --set` takes them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub knobs: BTreeMap<String, f64>,
     /// The rendered match (48 kHz stereo OUT/AUX, 16-bit).
     pub wav: PathBuf,
     /// A Rack 2 patch with the knobs set.
@@ -132,6 +136,11 @@ pub fn candidate_records(
                 engine: ENGINES[params.model as usize].name.to_string(),
                 method: c.method.to_string(),
                 cc: cc_record(space, &params),
+                knobs: params
+                    .patch
+                    .as_ref()
+                    .and_then(|patch| crate::patch_space::knob_values(patch, params.model).ok())
+                    .unwrap_or_default(),
                 params,
                 wav: out_dir.join(format!("match-{rank}.wav")),
                 vcv: out_dir.join(format!("match-{rank}.vcv")),

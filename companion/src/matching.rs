@@ -269,8 +269,13 @@ pub fn search(
 }
 
 /// `params` with FREQ moved so that the candidate's pitch lands on the target's,
-/// or `None` where either has no clear pitch or the move is negligible.
+/// or `None` where either has no clear pitch, the move is negligible, or the
+/// line renders a patch.
 pub fn transposed(params: &RenderParams, target: &[f32], candidate: &[f32]) -> Option<RenderParams> {
+    // A patch's pitch is wherever its MIDI-Map puts it, not in FREQ.
+    if params.patch.is_some() {
+        return None;
+    }
     if target[VOICING_DIM] < TRANSPOSE_VOICING || candidate[VOICING_DIM] < TRANSPOSE_VOICING {
         return None;
     }

@@ -19,8 +19,16 @@ pub struct RenderWriteError {
     pub source: std::io::Error,
 }
 
-/// Renders one parameter line into stereo frames (OUT, AUX) in volts / 5.
+/// Renders one parameter line into stereo frames (OUT, AUX) in volts / 5; a
+/// line with a patch gives the patch's main output on both channels.
+///
+/// A patch line must have passed [`RenderParams::validate`] (spaces and render
+/// files check theirs when they are read).
 pub fn render_params(params: &RenderParams) -> Vec<[f32; 2]> {
+    if let Some(patch) = &params.patch {
+        return crate::patch_space::render(params, patch)
+            .unwrap_or_else(|e| panic!("a validated patch render failed: {e}"));
+    }
     let mut frames = vec![[0.0f32; 2]; params.frames()];
     render_voice(&params.voice_settings(), &mut frames);
     frames

@@ -65,6 +65,11 @@ pub struct RenderParams {
     /// Length in seconds.
     #[serde(default = "default_seconds")]
     pub seconds: f64,
+    /// Absent: a lone Plaits voice. Present: this `.vcv` with these CC values
+    /// (and `model`, `trigger`, `seconds`) is rendered instead, and the voice
+    /// fields above are not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<crate::patch_space::PatchSettings>,
 }
 
 fn half() -> f64 {
@@ -104,6 +109,7 @@ impl RenderParams {
             trigger: None,
             level: None,
             seconds: DEFAULT_SECONDS,
+            patch: None,
         }
     }
 
@@ -152,6 +158,10 @@ impl RenderParams {
             for &t in onsets {
                 range("trigger", t, 0.0, MAX_SECONDS)?;
             }
+        }
+        if let Some(patch) = &self.patch {
+            crate::patch_space::validate(self, patch)
+                .map_err(|e| FieldError { field: "patch", problem: e.to_string() })?;
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rackmatch_engine::ENGINE_COUNT;
 use serde::{Deserialize, Serialize};
 
+use crate::patch_space::{cc_of_knob, PatchSettings, PatchSource};
 use crate::render_params::RenderParams;
 use crate::rng::SplitMix64;
 
@@ -66,6 +67,11 @@ pub struct Space {
     /// Fixed values for other numeric fields of the render schema.
     #[serde(default)]
     pub fixed: BTreeMap<String, f64>,
+    /// Absent: points are a lone Plaits voice. Present: points render this
+    /// `.vcv` patch, and knobs and fixed values are its CCs (`cc0` to `cc127`,
+    /// 0 to 127); see [`crate::patch_space`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<PatchSource>,
 }
 
 /// One point of a space: everything needed to render it, compactly.
@@ -129,12 +135,38 @@ impl Space {
             .expect("the built-in space is valid")
     }
 
-    /// Parses and checks TOML text (`path` is only used in messages).
+    /// Parses and checks TOML text. `path` is used in messages, and a patch
+    /// space's `.vcv` is found relative to its directory.
     pub fn parse(path: &Path, text: &str) -> Result<Self, SpaceError> {
         let invalid = |problem: String| SpaceError::Invalid { path: path.to_path_buf(), problem };
-        let space: Space = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let mut space: Space = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        if let Some(source) = &mut space.patch {
+            let file = path.parent().unwrap_or(Path::new("")).join(&source.file);
+            source.file = std::path::absolute(&file)
+                .map_err(|e| invalid(format!("patch file {}: {e}", file.display())))?;
+        }
         space.check().map_err(invalid)?;
+        space.check_patch().map_err(invalid)?;
         Ok(space)
+    }
+
+    /// For a patch space: its `.vcv` renders and every knob and fixed CC moves
+    /// a rendered param. Nothing to check for a voice space.
+    pub fn check_patch(&self) -> Result<(), String> {
+        let Some(source) = &self.patch else {
+            return Ok(());
+        };
+        let ccs = self.knobs.iter().map(|k| &k.name).chain(self.fixed.keys()).filter_map(|n| cc_of_knob(n));
+        crate::patch_space::check_knobs(&source.file, ccs)
+    }
+
+    /// The allowed range of a knob or fixed name in this space: render-schema
+    /// fields for a voice space, `ccN` (0 to 127) for a patch space.
+    fn name_range(&self, name: &str) -> Option<(f64, f64)> {
+        match self.patch {
+            None => field_range(name),
+            Some(_) => cc_of_knob(name).map(|_| (0.0, crate::vcv::midi_map::MAX_CC as f64)),
+        }
     }
 
     fn check(&self) -> Result<(), String> {
@@ -171,8 +203,10 @@ impl Space {
         let mut names = HashSet::new();
         let mut ccs = HashSet::new();
         for knob in &self.knobs {
-            let (lo, hi) = field_range(&knob.name)
-                .ok_or_else(|| format!("knob {:?} is not a render parameter", knob.name))?;
+            let (lo, hi) = self.name_range(&knob.name).ok_or_else(|| match self.patch {
+                None => format!("knob {:?} is not a render parameter", knob.name),
+                Some(_) => format!("knob {:?} of a patch space must be named cc0 to cc127", knob.name),
+            })?;
             if !names.insert(knob.name.as_str()) {
                 return Err(format!("knob {:?} is listed twice", knob.name));
             }
@@ -187,6 +221,14 @@ impl Space {
                     knob.name, knob.min, knob.max
                 ));
             }
+            if let (Some(_), Some(cc)) = (&self.patch, knob.cc) {
+                if cc_of_knob(&knob.name) != Some(cc) {
+                    return Err(format!(
+                        "knob {:?}: a patch knob's CC is in its name; cc = {cc} disagrees",
+                        knob.name
+                    ));
+                }
+            }
             if let Some(cc) = knob.cc {
                 if cc > 127 || !ccs.insert(cc) {
                     return Err(format!("knob {:?}: CC {cc} is not 0 to 127 or is used twice", knob.name));
@@ -194,8 +236,9 @@ impl Space {
             }
         }
         for (name, &value) in &self.fixed {
-            let (lo, hi) =
-                field_range(name).ok_or_else(|| format!("fixed {name:?} is not a render parameter"))?;
+            let (lo, hi) = self
+                .name_range(name)
+                .ok_or_else(|| format!("fixed {name:?} is not a parameter of the space"))?;
             if names.contains(name.as_str()) {
                 return Err(format!("{name:?} is both a knob and fixed"));
             }
@@ -237,6 +280,9 @@ impl Space {
     ) -> RenderParams {
         let mut params = RenderParams::defaults(id, point.model as u32);
         params.seconds = seconds;
+        if let Some(source) = &self.patch {
+            params.patch = Some(PatchSettings { file: source.file.clone(), cc: BTreeMap::new() });
+        }
         for (name, &value) in &self.fixed {
             set_field(&mut params, name, value);
         }
@@ -269,6 +315,9 @@ impl Space {
 
     /// The CC value (0–127) that sets each CC-mapped knob closest to its value in `params`.
     pub fn cc_values(&self, params: &RenderParams) -> BTreeMap<u8, u8> {
+        if let Some(patch) = &params.patch {
+            return patch.cc.iter().map(|(&cc, &v)| (cc, v.round().clamp(0.0, 127.0) as u8)).collect();
+        }
         self.knobs
             .iter()
             .filter_map(|knob| {
@@ -307,7 +356,7 @@ pub fn field_range(name: &str) -> Option<(f64, f64)> {
     NUMERIC_FIELDS.iter().find(|(n, _, _)| *n == name).map(|&(_, lo, hi)| (lo, hi))
 }
 
-/// Sets a numeric field of the render schema by name.
+/// Sets a numeric field of the render schema by name, or a patch CC (`ccN`) of a patch line.
 pub fn set_field(params: &mut RenderParams, name: &str, value: f64) {
     match name {
         "frequency" => params.frequency = value,
@@ -321,11 +370,15 @@ pub fn set_field(params: &mut RenderParams, name: &str, value: f64) {
         "morph_cv" => params.morph_cv = value,
         "pitch_v" => params.pitch_v = value,
         "level" => params.level = Some(value),
-        _ => {}
+        _ => {
+            if let (Some(cc), Some(patch)) = (cc_of_knob(name), params.patch.as_mut()) {
+                patch.cc.insert(cc, value);
+            }
+        }
     }
 }
 
-/// Reads a numeric field of the render schema by name.
+/// Reads a numeric field of the render schema by name, or a patch CC (`ccN`) of a patch line.
 pub fn get_field(params: &RenderParams, name: &str) -> Option<f64> {
     Some(match name {
         "frequency" => params.frequency,
@@ -339,7 +392,7 @@ pub fn get_field(params: &RenderParams, name: &str) -> Option<f64> {
         "morph_cv" => params.morph_cv,
         "pitch_v" => params.pitch_v,
         "level" => params.level?,
-        _ => return None,
+        _ => *params.patch.as_ref()?.cc.get(&cc_of_knob(name)?)?,
     })
 }
 

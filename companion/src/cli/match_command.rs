@@ -8,7 +8,7 @@ use rackmatch::match_job::{default_out_dir, run_match, LibrarySource, MatchJob};
 use rackmatch::match_result::format_table;
 use rackmatch::render_params::RenderParams;
 use rackmatch::space::Space;
-use rackmatch::vcv::plaits_patch::{plaits_patch, PlaitsKnob};
+use rackmatch::vcv::plaits_patch::{voice_patch, PlaitsKnob};
 use rackmatch::vcv::write::write_rack2;
 
 /// Options of `rackmatch match`.
@@ -67,10 +67,15 @@ pub fn run(args: MatchArgs) -> Result<()> {
     Ok(())
 }
 
-/// A Rack 2 patch of the matched voice, with a MIDI-Map for the space's CCs.
+/// A Rack 2 patch of the match: for a voice space, Plaits with a MIDI-Map for
+/// the space's CCs (and a SEQ3 firing the triggers of a gesture); for a patch
+/// space, the space's patch with the match's values.
 fn write_voice_patch(path: &Path, params: &RenderParams, space: &Space) -> Result<(), String> {
+    if let Some(patch) = &params.patch {
+        return rackmatch::patch_space::write_patch(path, params, patch).map_err(|e| e.to_string());
+    }
     let midi_map: Vec<(u8, PlaitsKnob)> =
         space.knobs.iter().filter_map(|k| Some((k.cc?, PlaitsKnob::from_field(&k.name)?))).collect();
-    let patch = plaits_patch(params, &midi_map).map_err(|e| e.to_string())?;
+    let patch = voice_patch(params, &midi_map).map_err(|e| e.to_string())?;
     write_rack2(path, &patch).map_err(|e| e.to_string())
 }

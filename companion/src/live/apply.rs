@@ -55,6 +55,7 @@ mod tests {
                 method: "knn".into(),
                 params: RenderParams::defaults("match-1", 0),
                 cc,
+                knobs: BTreeMap::new(),
                 wav: "match-1.wav".into(),
                 vcv: "match-1.vcv".into(),
             }],

@@ -1,7 +1,7 @@
 //! What rackmatch knows about each Rack module: whether it renders or is ignored
 //! on purpose, its params (names, ranges) and its port counts.
 
-use rackmatch_engine::rack::{eight_vert, lfo, plaits, vca_mix, LfoBehaviour, ParamSpec};
+use rackmatch_engine::rack::{eight_vert, lfo, plaits, seq3, vca_mix, LfoBehaviour, ParamSpec};
 
 /// The modules rackmatch knows by plugin and model slug.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,6 +14,8 @@ pub enum KnownModule {
     EightVert,
     /// Fundamental VCA Mix.
     VcaMix,
+    /// Fundamental SEQ3 (rendered from plugin version 2 on).
+    Seq3,
     /// Core Audio 2 / 8 / 16: the audio device, where the sound goes.
     Audio {
         /// Number of channels each way.
@@ -37,6 +39,8 @@ const PLAITS: &[ParamSpec] = &plaits::PARAMS;
 const EIGHT_VERT: &[ParamSpec] = &eight_vert::PARAMS;
 /// VCA Mix's params.
 const VCA_MIX: &[ParamSpec] = &vca_mix::PARAMS;
+/// SEQ3's params (2.x; 1.x lacks the last two).
+const SEQ3: &[ParamSpec] = &seq3::PARAMS;
 /// Audio 2: one level knob, gain = level².
 const AUDIO_2: &[ParamSpec] = &[ParamSpec::knob("Level", 0.0, 2.0, 1.0)];
 /// VCV Recorder: level and the record button.
@@ -75,6 +79,7 @@ impl KnownModule {
             ("Fundamental", "LFO") => Self::Lfo,
             ("Fundamental", "8vert") => Self::EightVert,
             ("Fundamental", "VCMixer") => Self::VcaMix,
+            ("Fundamental", "SEQ3") => Self::Seq3,
             ("Fundamental", "Scope") => Self::Scope,
             ("Core", "AudioInterface2") => Self::Audio { channels: 2 },
             ("Core", "AudioInterface") => Self::Audio { channels: 8 },
@@ -91,7 +96,7 @@ impl KnownModule {
     /// Whether rackmatch renders it; the others do not shape the sound and are
     /// ignored on purpose.
     pub fn renders(&self) -> bool {
-        matches!(self, Self::Plaits | Self::Lfo | Self::EightVert | Self::VcaMix)
+        matches!(self, Self::Plaits | Self::Lfo | Self::EightVert | Self::VcaMix | Self::Seq3)
     }
 
     /// Whether its inputs are where the patch's sound leaves it.
@@ -107,6 +112,8 @@ impl KnownModule {
             Self::Lfo => Some(LfoBehaviour::for_plugin_version(major, 0).params()),
             Self::EightVert => Some(EIGHT_VERT),
             Self::VcaMix => Some(VCA_MIX),
+            Self::Seq3 if major < 2 => Some(&SEQ3[..seq3::param::TEMPO_CV]),
+            Self::Seq3 => Some(SEQ3),
             Self::Audio { channels: 2 } => Some(AUDIO_2),
             Self::Audio { .. } | Self::MidiMap | Self::Notes | Self::Blank => Some(&[]),
             Self::Recorder => Some(RECORDER),
@@ -123,6 +130,8 @@ impl KnownModule {
             Self::Lfo => (lfo::input::COUNT, lfo::output::COUNT),
             Self::EightVert => (eight_vert::ROWS, eight_vert::ROWS),
             Self::VcaMix => (vca_mix::input::COUNT, vca_mix::output::COUNT),
+            Self::Seq3 if major < 2 => (seq3::input::RUN, seq3::output::STEPS),
+            Self::Seq3 => (seq3::input::COUNT, seq3::output::COUNT),
             Self::Audio { channels } => (*channels, *channels),
             Self::Scope if major < 2 => (3, 0),
             Self::Scope => (3, 2),
@@ -138,6 +147,7 @@ impl KnownModule {
             Self::Lfo => "LFO",
             Self::EightVert => "8vert",
             Self::VcaMix => "VCA Mix",
+            Self::Seq3 => "SEQ3",
             Self::Audio { .. } => "Audio",
             Self::Scope => "Scope",
             Self::Recorder => "Recorder",
@@ -158,6 +168,16 @@ mod tests {
         assert_eq!(KnownModule::find("AudibleInstrumentsPreview", "Plaits"), Some(KnownModule::Plaits));
         assert_eq!(KnownModule::find("Fundamental", "VCO"), None);
         assert_eq!(KnownModule::find("Core", "AudioInterface"), Some(KnownModule::Audio { channels: 8 }));
+    }
+
+    #[test]
+    fn seq3_is_known_and_rendered_with_its_v2_ports() {
+        let seq3 = KnownModule::find("Fundamental", "SEQ3").unwrap();
+        assert!(seq3.renders());
+        assert_eq!(seq3.ports(2), (5, 16));
+        assert_eq!(seq3.ports(1), (4, 12), "RUN input and the last four outputs came with 2.0");
+        assert_eq!(seq3.params(2).unwrap().len(), 38);
+        assert_eq!(seq3.params(1).unwrap().len(), 36);
     }
 
     #[test]

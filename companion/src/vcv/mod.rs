@@ -12,6 +12,7 @@ pub mod plaits_patch;
 pub mod read;
 pub mod render;
 pub mod renderable;
+pub mod trigger_sequencer;
 pub mod write;
 
 pub use error::{Problem, VcvError};

@@ -2,12 +2,13 @@
 //! Audio 2 output, and optionally a MIDI-Map whose slots put given CCs on given
 //! Plaits knobs (what `rackmatch match` writes for a found sound).
 
-use rackmatch_engine::rack::{eight_vert, plaits};
+use rackmatch_engine::rack::{eight_vert, plaits, seq3};
 use serde_json::{json, Map, Value};
 
 use super::error::Problem;
 use super::midi_map::MAX_CC;
 use super::model::{Cable, Module, Param, VcvPatch};
+use super::trigger_sequencer::{self, TriggerPlan};
 use super::write::{AUDIBLE_INSTRUMENTS_VERSION, CORE_VERSION, FUNDAMENTAL_VERSION, RACK_VERSION};
 use crate::render_params::RenderParams;
 
@@ -19,6 +20,8 @@ pub const AUDIO_ID: i64 = 2;
 pub const MIDI_MAP_ID: i64 = 3;
 /// Module id of the 8vert that supplies constant V/OCT and LEVEL voltages.
 pub const VOLTAGE_SOURCE_ID: i64 = 4;
+/// Module id of the SEQ3 that fires TRIG in gesture patches.
+pub const SEQUENCER_ID: i64 = 5;
 
 /// A Plaits knob a MIDI-Map slot can move.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,4 +220,83 @@ pub fn plaits_patch(params: &RenderParams, midi_map: &[(u8, PlaitsKnob)]) -> Res
     let patch = VcvPatch { version: RACK_VERSION.into(), modules, cables, extra: Map::new() };
     patch.check()?;
     Ok(patch)
+}
+
+/// Whether `params` need a sequencer to sound as rendered: TRIG fires more
+/// than once, or fires with an attenuverter moving the internal envelope's
+/// sweep. A single strike with the attenuverters at 0 plays as a plain patch
+/// (TRIG left for the user).
+pub fn needs_sequencer(params: &RenderParams) -> bool {
+    let attenuverters = [params.timbre_cv, params.freq_cv, params.morph_cv];
+    match &params.trigger {
+        None => false,
+        Some(onsets) => onsets.len() > 1 || attenuverters.iter().any(|v| *v != 0.0),
+    }
+}
+
+/// The patch `rackmatch match` writes for `params`: [`gesture_patch`] where
+/// [`needs_sequencer`] says so, else [`plaits_patch`].
+pub fn voice_patch(params: &RenderParams, midi_map: &[(u8, PlaitsKnob)]) -> Result<VcvPatch, Problem> {
+    if needs_sequencer(params) {
+        Ok(gesture_patch(params, midi_map)?.0)
+    } else {
+        plaits_patch(params, midi_map)
+    }
+}
+
+/// [`plaits_patch`] plus a Fundamental SEQ3 cabled into Plaits' TRIG that
+/// fires the trigger times of `params` and loops every `params.seconds` (see
+/// [`trigger_sequencer`] for how and within what limits). The attenuverters
+/// are set as in `params`. Returns the patch and the plan (where the triggers
+/// land, which were dropped). `params.trigger` must be set.
+pub fn gesture_patch(
+    params: &RenderParams,
+    midi_map: &[(u8, PlaitsKnob)],
+) -> Result<(VcvPatch, TriggerPlan), Problem> {
+    let onsets = params
+        .trigger
+        .as_deref()
+        .ok_or_else(|| Problem::Request("a gesture patch needs trigger times".into()))?;
+    let mut patch = plaits_patch(params, midi_map)?;
+    let plan = add_trigger_sequencer(&mut patch, SEQUENCER_ID, &[PLAITS_ID], onsets, params.seconds)?;
+    Ok((patch, plan))
+}
+
+/// Adds a Fundamental SEQ3 (module `sequencer_id`, right of the other modules)
+/// that fires the TRIG inputs of the Plaits modules `plaits_ids` at `onsets` and loops every
+/// `seconds`, with its cables; see [`trigger_sequencer`]. Returns the plan.
+pub fn add_trigger_sequencer(
+    patch: &mut VcvPatch,
+    sequencer_id: i64,
+    plaits_ids: &[i64],
+    onsets: &[f64],
+    seconds: f64,
+) -> Result<TriggerPlan, Problem> {
+    let plan = trigger_sequencer::plan(onsets, seconds)?;
+    let x = patch
+        .modules
+        .iter()
+        .filter_map(|m| m.extra.get("pos").and_then(|p| p.get(0)).and_then(|x| x.as_i64()))
+        .max()
+        .unwrap_or(0)
+        + 12;
+    patch.modules.push(module(
+        sequencer_id,
+        "Fundamental",
+        "SEQ3",
+        FUNDAMENTAL_VERSION,
+        plan.params(),
+        Some(plan.data()),
+        x,
+    ));
+    let mut cables = vec![((sequencer_id, seq3::output::CV), (sequencer_id, seq3::input::TEMPO))];
+    cables.extend(
+        plaits_ids.iter().map(|&id| ((sequencer_id, seq3::output::TRIG), (id, plaits::input::TRIGGER))),
+    );
+    for (from, to) in cables {
+        let id = patch.cables.iter().map(|c| c.id).max().unwrap_or(0) + 1;
+        patch.cables.push(cable(id, from, to));
+    }
+    patch.check()?;
+    Ok(plan)
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use rackmatch_engine::rack::{
     plaits, EightVert, ExternalSource, Lfo, LfoBehaviour, ModuleId, OutputRef, PlaitsModule, Rack,
-    RackModule, VcaMix, VcaMixLaw,
+    RackModule, Seq3, Seq3Data, VcaMix, VcaMixLaw,
 };
 use rackmatch_engine::render::TriggerGate;
 use rackmatch_engine::{ENGINES, ENGINE_COUNT};
@@ -17,8 +17,8 @@ use super::error::Problem;
 use super::model::{Module, VcvPatch};
 
 /// What rackmatch renders, for messages.
-const RENDERED: &str = "rackmatch renders Plaits, LFO, 8vert and VCA Mix, and ignores Audio, Scope, \
-                        Recorder, Notes, Blank and MIDI-Map";
+const RENDERED: &str = "rackmatch renders Plaits, LFO, 8vert, VCA Mix and SEQ3 (2.x), and ignores Audio, \
+                        Scope, Recorder, Notes, Blank and MIDI-Map";
 
 /// A patch ready to render.
 pub struct RenderablePatch {
@@ -45,6 +45,30 @@ fn data_flag(module: &Module, key: &str) -> bool {
     module.data.as_ref().and_then(|d| d.get(key)).and_then(Value::as_bool).unwrap_or(false)
 }
 
+/// SEQ3's saved state: `running` (default true), `gates` (8 × 0/1, default
+/// all on) and `clockPassthrough` (true when absent, as SEQ3 loads old patches).
+fn seq3_data(module: &Module) -> Result<Seq3Data, Problem> {
+    let mut state = Seq3Data { clock_passthrough: true, ..Seq3Data::default() };
+    let Some(data) = module.data.as_ref() else {
+        return Ok(state);
+    };
+    let bad = |what: &str| Problem::CannotRender { module: module.label(), reason: format!("data.{what}") };
+    if let Some(running) = data.get("running") {
+        state.running = running.as_bool().ok_or_else(|| bad("running is not true or false"))?;
+    }
+    if let Some(passthrough) = data.get("clockPassthrough") {
+        state.clock_passthrough =
+            passthrough.as_bool().ok_or_else(|| bad("clockPassthrough is not true or false"))?;
+    }
+    if let Some(gates) = data.get("gates") {
+        let gates = gates.as_array().ok_or_else(|| bad("gates is not an array"))?;
+        for (gate, value) in state.gates.iter_mut().zip(gates) {
+            *gate = value.as_i64().ok_or_else(|| bad("gates holds a non-integer"))? != 0;
+        }
+    }
+    Ok(state)
+}
+
 /// The engine module for a patch module rackmatch renders.
 fn rack_module(patch: &VcvPatch, module: &Module, known: KnownModule) -> Result<RackModule, Problem> {
     let (major, minor) = patch.plugin_version(module);
@@ -65,6 +89,13 @@ fn rack_module(patch: &VcvPatch, module: &Module, known: KnownModule) -> Result<
             data_flag(module, "chExp"),
             data_flag(module, "mixExp"),
         ))),
+        KnownModule::Seq3 if major < 2 => {
+            return Err(Problem::CannotRender {
+                module: module.label(),
+                reason: format!("SEQ3 {major}.{minor} is not rendered (only 2.x)"),
+            })
+        }
+        KnownModule::Seq3 => RackModule::Seq3(Seq3::new(seq3_data(module)?)),
         _ => unreachable!("only rendered modules get here"),
     };
     Ok(rack_module)
@@ -291,6 +322,23 @@ mod tests {
         );
         let bad_model = r#"{"id":1,"plugin":"AudibleInstruments","model":"Plaits","data":{"model":16}}"#;
         assert!(error(bad_model, "").contains("data.model 16 is not 0 to 15"));
+    }
+
+    #[test]
+    fn seq3_renders_from_2_0_with_its_saved_state() {
+        let v1 = r#"{"id":4,"plugin":"Fundamental","model":"SEQ3","version":"1.4.0"}"#;
+        assert!(error(&format!("{PLAITS},{v1}"), "").contains("SEQ3 1.4 is not rendered"));
+        let bad = r#"{"id":4,"plugin":"Fundamental","model":"SEQ3","version":"2.6.0","data":{"gates":"x"}}"#;
+        assert!(error(&format!("{PLAITS},{bad}"), "").contains("data.gates is not an array"));
+        let seq3 = r#"{"id":4,"plugin":"Fundamental","model":"SEQ3","version":"2.6.0",
+                       "params":[{"id":0,"value":4.0}],"data":{"running":true,"gates":[0,1,0,0,0,0,0,0]}}"#;
+        let mut built = build(&patch(
+            &format!("{PLAITS},{seq3}"),
+            r#"{"id":1,"outputModuleId":4,"outputId":0,"inputModuleId":1,"inputId":5}"#,
+        ))
+        .unwrap();
+        assert!(built.trigger(&[0.0]).is_err(), "TRIG has the SEQ3's cable");
+        assert_eq!(built.render(4800).len(), 4800);
     }
 
     #[test]

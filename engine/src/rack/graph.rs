@@ -8,6 +8,7 @@ use std::ops::Range;
 use super::eight_vert::{self, EightVert};
 use super::lfo::{self, Lfo};
 use super::plaits::{self, PlaitsModule};
+use super::seq3::{self, Seq3};
 use super::vca_mix::{self, VcaMix};
 use crate::render::TriggerGate;
 
@@ -21,6 +22,8 @@ pub enum RackModule {
     VcaMix(VcaMix),
     /// Audible Instruments Plaits.
     Plaits(PlaitsModule),
+    /// Fundamental SEQ3.
+    Seq3(Seq3),
 }
 
 impl RackModule {
@@ -32,6 +35,7 @@ impl RackModule {
             Self::EightVert(_) => eight_vert::ROWS,
             Self::VcaMix(_) => vca_mix::input::COUNT,
             Self::Plaits(_) => plaits::input::COUNT,
+            Self::Seq3(_) => seq3::input::COUNT,
         }
     }
 
@@ -42,6 +46,7 @@ impl RackModule {
             Self::EightVert(_) => eight_vert::ROWS,
             Self::VcaMix(_) => vca_mix::output::COUNT,
             Self::Plaits(_) => plaits::output::COUNT,
+            Self::Seq3(_) => seq3::output::COUNT,
         }
     }
 
@@ -52,6 +57,7 @@ impl RackModule {
             Self::EightVert(m) => m.set_param(id, value),
             Self::VcaMix(m) => m.set_param(id, value),
             Self::Plaits(m) => m.set_param(id, value),
+            Self::Seq3(m) => m.set_param(id, value),
         }
     }
 
@@ -60,6 +66,7 @@ impl RackModule {
         match self {
             Self::Lfo(m) => m.reset(),
             Self::Plaits(m) => m.reset(),
+            Self::Seq3(m) => m.reset(),
             Self::EightVert(_) | Self::VcaMix(_) => {}
         }
     }
@@ -70,6 +77,7 @@ impl RackModule {
             Self::EightVert(m) => m.process(inputs, connected, outputs, wanted),
             Self::VcaMix(m) => m.process(inputs, connected, outputs, wanted),
             Self::Plaits(m) => m.process(inputs, connected, outputs, wanted),
+            Self::Seq3(m) => m.process(inputs, connected, outputs, wanted),
         }
     }
 }

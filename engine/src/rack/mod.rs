@@ -2,13 +2,14 @@
 //! them the way Rack's engine does (fundamental-dsp.md).
 //!
 //! Every module processes one frame at a time at 48 kHz. Only mono cables
-//! exist here: LFO, 8vert, VCA Mix and Plaits never create polyphony unless a
-//! polyphonic cable enters them, and none of these modules emits one.
+//! exist here: LFO, 8vert, VCA Mix, SEQ3 and Plaits never create polyphony
+//! unless a polyphonic cable enters them, and none of these modules emits one.
 
 pub mod eight_vert;
 pub mod graph;
 pub mod lfo;
 pub mod plaits;
+pub mod seq3;
 pub mod sine;
 pub mod vca_mix;
 
@@ -16,6 +17,7 @@ pub use eight_vert::EightVert;
 pub use graph::{ExternalSource, GraphError, ModuleId, OutputRef, Rack, RackModule};
 pub use lfo::{Lfo, LfoBehaviour};
 pub use plaits::PlaitsModule;
+pub use seq3::{Seq3, Seq3Data};
 pub use vca_mix::{VcaMix, VcaMixLaw};
 
 /// Rack's sample time at 48 kHz, as the f32 the engine hands to modules.
@@ -92,6 +94,11 @@ impl SchmittTrigger {
     pub const HIGH_VOLTS: f32 = 2.0;
     /// Voltage at or below which it turns low again.
     pub const LOW_VOLTS: f32 = 0.1;
+
+    /// Whether it is high (after the last sample).
+    pub fn is_high(&self) -> bool {
+        self.high
+    }
 
     /// Feeds one sample; true on a low-to-high transition.
     pub fn process(&mut self, volts: f32) -> bool {
