@@ -132,7 +132,12 @@ pub fn run_method(
 }
 
 /// `budget` random points of the space, aligned and scored like match candidates.
-pub fn random_search(target: &PreparedTarget, space: &Space, budget: usize, target_number: u64) -> Vec<ScoredCandidate> {
+pub fn random_search(
+    target: &PreparedTarget,
+    space: &Space,
+    budget: usize,
+    target_number: u64,
+) -> Vec<ScoredCandidate> {
     use rayon::prelude::*;
     let seconds = candidate_seconds(target);
     let delay = target.onset_delay();
@@ -143,7 +148,13 @@ pub fn random_search(target: &PreparedTarget, space: &Space, budget: usize, targ
             let index = SplitMix64::for_item(seed, i).below(1 << 40);
             let params = space.render_params(&space.point(seed, index), "random", seconds, delay);
             let (distance, _) = target.score(&params);
-            ScoredCandidate { params, distance, feature_distance: None, library_index: None, method: "random" }
+            ScoredCandidate {
+                params,
+                distance,
+                feature_distance: None,
+                library_index: None,
+                method: "random",
+            }
         })
         .collect()
 }
@@ -218,12 +229,21 @@ pub fn summarise(outcomes: &[TargetOutcome], methods: &[Method]) -> Vec<MethodSu
             let mine: Vec<&TargetOutcome> = outcomes.iter().filter(|o| o.method == method).collect();
             let mut distances: Vec<f64> = mine.iter().map(|o| o.distance).collect();
             let mut times: Vec<f64> = mine.iter().map(|o| o.milliseconds).collect();
-            let random: Vec<&TargetOutcome> = outcomes.iter().filter(|o| o.method == Method::Random).collect();
+            let random: Vec<&TargetOutcome> =
+                outcomes.iter().filter(|o| o.method == Method::Random).collect();
             let win_rate = (!random.is_empty() && method != Method::Random).then(|| {
                 let wins: f64 = mine
                     .iter()
                     .filter_map(|o| random.iter().find(|r| r.target == o.target).map(|r| (o, r)))
-                    .map(|(o, r)| if o.distance < r.distance { 1.0 } else if o.distance == r.distance { 0.5 } else { 0.0 })
+                    .map(|(o, r)| {
+                        if o.distance < r.distance {
+                            1.0
+                        } else if o.distance == r.distance {
+                            0.5
+                        } else {
+                            0.0
+                        }
+                    })
                     .sum();
                 wins / mine.len().max(1) as f64
             });

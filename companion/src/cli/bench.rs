@@ -69,7 +69,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         for o in &outcomes {
-            println!("{:<32} {:<8} mss {:.4}  model {:>2}", o.target, o.method.name(), o.distance, o.params.model);
+            println!(
+                "{:<32} {:<8} mss {:.4}  model {:>2}",
+                o.target,
+                o.method.name(),
+                o.distance,
+                o.params.model
+            );
         }
         println!("{}", bench::format_summary(&summaries, args.budget));
     }

@@ -4,6 +4,8 @@ pub mod bench;
 pub mod library;
 pub mod match_command;
 pub mod render;
+pub mod report;
+pub mod seed_table;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
