@@ -2,7 +2,8 @@
 //! opened in headless Chromium by scripts/check_report.py (console errors,
 //! images that do not decode, audio without a duration and missing files all
 //! fail it); a failed figure keeps the match results; bad input gets the same
-//! errors as `match`; `seed-table` lists every map and repeats at any thread count.
+//! errors as `match`; `seed-table` lists every map and repeats at any thread count;
+//! `bench` runs the seed method and draws its figure.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -164,7 +165,10 @@ fn the_seed_table_lists_every_map_and_repeats_at_any_thread_count() {
     let plain = rackmatch(&args, None);
     assert!(plain.status.success(), "{}", text(&plain.stderr));
     let plain = text(&plain.stdout);
-    assert!(plain.contains("full-space nearest:") && plain.contains("mfcc-space nearest:"), "{plain}");
+    assert!(
+        plain.contains("full-space nearest:") && plain.contains("nearest in the mfcc encoding:"),
+        "{plain}"
+    );
     for encoding in ["mfcc", "full"] {
         assert!(
             plain.contains(&format!("{encoding}: the 2-D nearest is the full-space nearest on ")),
@@ -186,4 +190,42 @@ fn the_seed_table_lists_every_map_and_repeats_at_any_thread_count() {
         assert_eq!(row["same_as_full_space"].as_bool(), Some(same), "{row}");
     }
     assert_eq!(table["mapped_points"].as_u64(), Some(160));
+}
+
+#[test]
+fn bench_runs_the_seed_method_on_one_render_and_writes_json_and_a_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = small_library(&dir.path().join("library"));
+    let out = dir.path().join("bench");
+    let args: Vec<String> = [
+        "bench",
+        "--library",
+        &library,
+        "--in-domain",
+        "2",
+        "--budget",
+        "4",
+        "--methods",
+        "random,seed,knn",
+        "--out",
+        &out.display().to_string(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let run = rackmatch(&args, None);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("bench.json")).unwrap()).unwrap();
+    let outcomes = json["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 2 * 3);
+    for outcome in outcomes {
+        let renders = outcome["renders"].as_u64().unwrap();
+        match outcome["method"].as_str().unwrap() {
+            "seed" => assert_eq!(renders, 1, "the seed method renders only its answer"),
+            _ => assert_eq!(renders, 4),
+        }
+    }
+    let svg = std::fs::read_to_string(out.join("bench-mss.svg")).unwrap();
+    assert!(svg.contains("\nseed\n</text>") && svg.contains("\nknn\n</text>"), "{svg}");
+    assert!(std::fs::read(out.join("bench-mss.png")).unwrap().starts_with(b"\x89PNG"));
 }

@@ -192,6 +192,41 @@ pub fn build(
     Ok(manifest)
 }
 
+/// Writes a library of given points and their features into `dir` (e.g. from
+/// captured clips, see `rackmatch library import`), in the same on-disk format
+/// `build` writes and `load` reads. Chunks go first, the manifest last, each
+/// atomically; `seed` is recorded as the points' sampling seed.
+pub fn write(
+    dir: &Path,
+    space: &Space,
+    seed: u64,
+    entries: &[(SpacePoint, [f32; DIMS])],
+) -> Result<Manifest, LibraryError> {
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let manifest_path = dir.join("library.json");
+    // A stale manifest must not describe the new chunks while they are written.
+    match std::fs::remove_file(&manifest_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(&manifest_path)(e)),
+        _ => {}
+    }
+    for (k, chunk) in entries.chunks(CHUNK_SIZE).enumerate() {
+        let path = chunk_path(dir, k);
+        write_chunk(&path, k * CHUNK_SIZE, space.knobs.len(), chunk).map_err(io_error(&path))?;
+    }
+    let manifest = Manifest {
+        format: LIBRARY_FORMAT,
+        feature_version: FEATURE_VERSION,
+        dims: DIMS,
+        space: space.clone(),
+        seed,
+        size: entries.len(),
+        chunk_size: CHUNK_SIZE,
+    };
+    let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
+    write_bytes_atomically(&manifest_path, &json).map_err(io_error(&manifest_path))?;
+    Ok(manifest)
+}
+
 /// Renders a point as the space defines it and computes its features from OUT.
 pub fn point_features(space: &Space, point: &SpacePoint, extractor: &FeatureExtractor) -> [f32; DIMS] {
     let params = space.render_params(point, "library", space.seconds, 0.0);
@@ -349,6 +384,19 @@ mod tests {
         let second = load(dir.path()).unwrap();
         assert_eq!(first.features, second.features);
         assert_eq!(chunk0, std::fs::read(dir.path().join("chunk-000000.bin")).unwrap());
+    }
+
+    #[test]
+    fn written_libraries_load_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let space = tiny_space();
+        let entries: Vec<(SpacePoint, [f32; DIMS])> =
+            (0..3).map(|i| (space.point(9, i), [i as f32 * 0.5; DIMS])).collect();
+        write(dir.path(), &space, 9, &entries).unwrap();
+        let library = load(dir.path()).unwrap();
+        assert_eq!(library.points, entries.iter().map(|e| e.0.clone()).collect::<Vec<_>>());
+        assert_eq!(library.features[DIMS], 0.5);
+        assert_eq!(library.manifest.size, 3);
     }
 
     #[test]

@@ -23,7 +23,7 @@ enum Command {
     /// run builds the default library (about a minute) in the user's data
     /// directory; later runs reuse it.
     Match(cli::match_command::MatchArgs),
-    /// Build or extend a patch library on disk (parameters and features, no audio).
+    /// Build, extend or import (from captured clips) a patch library on disk (parameters and features, no audio).
     Library(cli::library::LibraryArgs),
     /// Compare search methods (random, knn, ...) on the same targets at the same render budget.
     Bench(cli::bench::BenchArgs),
@@ -40,6 +40,15 @@ enum Command {
     /// For each encoding and 2-D reduction (PCA, every t-SNE cell), the library
     /// patch nearest to the target on that map, next to the full-space nearest.
     SeedTable(cli::seed_table::SeedTableArgs),
+    /// Capture a space's points from a running Rack through the bridge plugin (live path).
+    ///
+    /// For each point: send its CCs to Rack's MIDI-Map, tag the bridge over OSC,
+    /// wait for the clip and check it. Resumable: run it again to continue.
+    Sweep(cli::sweep::SweepArgs),
+    /// Compare captured clips with the embedded engine (MSS per engine).
+    VerifyCapture(cli::verify_capture::VerifyCaptureArgs),
+    /// Send a match's CC values to a running Rack over MIDI.
+    Apply(cli::apply::ApplyArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +60,9 @@ fn main() -> ExitCode {
         Command::Render(args) => cli::render::run(*args),
         Command::Report(args) => cli::report::run(args),
         Command::SeedTable(args) => cli::seed_table::run(args),
+        Command::Sweep(args) => cli::sweep::run(args),
+        Command::VerifyCapture(args) => cli::verify_capture::run(args),
+        Command::Apply(args) => cli::apply::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

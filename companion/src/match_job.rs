@@ -11,7 +11,8 @@ use crate::features::FeatureExtractor;
 use crate::index::Index;
 use crate::library::{self, Library, LibraryError, DEFAULT_SEED, DEFAULT_SIZE};
 use crate::match_result::{candidate_records, write_result_json, write_wavs, LibraryRecord, MatchResult};
-use crate::matching::{knn_candidates, PreparedTarget};
+use crate::matching::{search, PreparedTarget};
+use crate::refine::Optimizer;
 use crate::space::{Space, SpaceError};
 
 /// Where the patches come from.
@@ -34,8 +35,9 @@ pub struct MatchJob {
     pub top_k: usize,
     /// Output directory.
     pub out_dir: PathBuf,
-    /// Candidate renders per target (library not counted); at least `top_k`.
-    pub budget: usize,
+    /// Candidate renders per target (library not counted), or `None` for
+    /// [`default_budget`] of the target's length; at least `top_k`.
+    pub budget: Option<usize>,
 }
 
 /// Why a match failed.
@@ -68,8 +70,20 @@ pub enum MatchError {
     },
 }
 
-/// Renders spent per target by default (library not counted).
-pub const DEFAULT_BUDGET: usize = 32;
+/// Seconds of candidate audio rendered and scored per target by default: on
+/// 2 cores this keeps `match` within a few seconds whatever the target's length.
+pub const DEFAULT_RENDERED_SECONDS: f64 = 96.0;
+/// Bounds of the default budget, in renders.
+pub const DEFAULT_BUDGET_RANGE: (usize, usize) = (32, 192);
+/// Seed of the refinement's random draws.
+pub const REFINE_SEED: u64 = 7;
+
+/// The default render budget for a target of `seconds`: rendering and MSS cost
+/// grow with length, so long targets get fewer candidates.
+pub fn default_budget(seconds: f64) -> usize {
+    let (lo, hi) = DEFAULT_BUDGET_RANGE;
+    ((DEFAULT_RENDERED_SECONDS / seconds.max(0.1)) as usize).clamp(lo, hi)
+}
 
 /// Default output directory for a target: `./rackmatch-out/<target-name>/`.
 pub fn default_out_dir(target: &Path) -> PathBuf {
@@ -138,7 +152,8 @@ pub fn run_match(
     timing.insert("features".to_string(), ms(step));
 
     let step = Instant::now();
-    let mut candidates = knn_candidates(&target, &library, &index, job.budget.max(job.top_k));
+    let budget = job.budget.unwrap_or_else(|| default_budget(target.seconds())).max(job.top_k);
+    let mut candidates = search(&target, &library, &index, budget, Some(Optimizer::CmaEs), REFINE_SEED);
     candidates = distinct(candidates);
     candidates.truncate(job.top_k);
     timing.insert("search_and_rerank".to_string(), ms(step));
@@ -171,11 +186,11 @@ pub fn run_match(
     Ok(result)
 }
 
-/// Keeps the best-scoring version of each library point, so the top list
-/// does not show the same patch twice (plain and transposed).
+/// Keeps the best-scoring candidate per engine and trigger mode, so the top
+/// list offers real alternatives rather than near-copies of one patch.
 fn distinct(candidates: Vec<crate::matching::ScoredCandidate>) -> Vec<crate::matching::ScoredCandidate> {
     let mut seen = std::collections::HashSet::new();
-    candidates.into_iter().filter(|c| c.library_index.is_none_or(|i| seen.insert(i))).collect()
+    candidates.into_iter().filter(|c| seen.insert((c.params.model, c.params.trigger.is_some()))).collect()
 }
 
 fn ms(since: Instant) -> f64 {

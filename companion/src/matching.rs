@@ -149,6 +149,33 @@ pub fn knn_candidates(
     scored
 }
 
+/// Share of the render budget spent on k-NN candidates when refinement follows.
+pub const KNN_SHARE: f64 = 0.25;
+/// Fewest k-NN renders before refinement.
+pub const MIN_KNN_RENDERS: usize = 8;
+
+/// The whole search: k-NN candidates, then (if `optimizer` is given) refinement
+/// of the best few, `budget` renders in all; every evaluated candidate, best first.
+pub fn search(
+    target: &PreparedTarget,
+    library: &Library,
+    index: &Index,
+    budget: usize,
+    optimizer: Option<crate::refine::Optimizer>,
+    seed: u64,
+) -> Vec<ScoredCandidate> {
+    let Some(optimizer) = optimizer else {
+        return knn_candidates(target, library, index, budget);
+    };
+    let knn_budget = ((budget as f64 * KNN_SHARE) as usize).max(MIN_KNN_RENDERS).min(budget);
+    let mut all = knn_candidates(target, library, index, knn_budget);
+    let refined =
+        crate::refine::refine(target, &library.manifest.space, &all, budget - knn_budget, optimizer, seed);
+    all.extend(refined);
+    sort_by_distance(&mut all);
+    all
+}
+
 /// `params` with FREQ moved so that the candidate's pitch lands on the target's,
 /// or `None` where either has no clear pitch or the move is negligible.
 pub fn transposed(params: &RenderParams, target: &[f32], candidate: &[f32]) -> Option<RenderParams> {

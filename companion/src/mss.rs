@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use rustfft::num_complex::Complex;
-use rustfft::{Fft, FftPlanner};
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
 
 /// (FFT size, hop, window length) of each resolution.
 pub const RESOLUTIONS: [(usize, usize, usize); 3] = [(1024, 120, 600), (2048, 240, 1200), (512, 50, 240)];
@@ -21,7 +21,7 @@ pub struct StftResolution {
     n_fft: usize,
     hop: usize,
     window: Vec<f64>,
-    fft: Arc<dyn Fft<f64>>,
+    fft: Arc<dyn RealToComplex<f64>>,
 }
 
 impl StftResolution {
@@ -34,7 +34,7 @@ impl StftResolution {
             window[left + i] =
                 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / window_length as f64).cos();
         }
-        let fft = FftPlanner::new().plan_fft_forward(n_fft);
+        let fft = RealFftPlanner::new().plan_fft_forward(n_fft);
         Self { n_fft, hop, window, fft }
     }
 
@@ -54,15 +54,18 @@ impl StftResolution {
         let frames = 1 + (padded.len() - self.n_fft) / self.hop;
         let bins = self.n_fft / 2 + 1;
         let mut out = Vec::with_capacity(frames * bins);
-        let mut buffer = vec![Complex::new(0.0, 0.0); self.n_fft];
-        let mut scratch = vec![Complex::new(0.0, 0.0); self.fft.get_inplace_scratch_len()];
+        let mut input = self.fft.make_input_vec();
+        let mut spectrum: Vec<Complex<f64>> = self.fft.make_output_vec();
+        let mut scratch = self.fft.make_scratch_vec();
         for f in 0..frames {
             let start = f * self.hop;
-            for (i, c) in buffer.iter_mut().enumerate() {
-                *c = Complex::new(padded[start + i] * self.window[i], 0.0);
+            for ((x, &p), &w) in input.iter_mut().zip(&padded[start..start + self.n_fft]).zip(&self.window) {
+                *x = p * w;
             }
-            self.fft.process_with_scratch(&mut buffer, &mut scratch);
-            out.extend(buffer[..bins].iter().map(|c| (c.re * c.re + c.im * c.im).max(EPS).sqrt()));
+            self.fft
+                .process_with_scratch(&mut input, &mut spectrum, &mut scratch)
+                .expect("buffer sizes match the plan");
+            out.extend(spectrum.iter().map(|c| (c.re * c.re + c.im * c.im).max(EPS).sqrt()));
         }
         (out, frames)
     }

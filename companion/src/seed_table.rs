@@ -242,10 +242,11 @@ pub fn format_seed_table(table: &SeedTable) -> String {
             table.library_size,
             table.mapped_points
         ),
-        format!("full-space nearest:     {}", describe(&table.full_space_nearest)),
+        format!("{:<32} {}", "full-space nearest:", describe(&table.full_space_nearest)),
     ];
     for e in &table.encoding_nearest {
-        lines.push(format!("{:<22}  {}", format!("{}-space nearest:", e.encoding), describe(&e.nearest)));
+        let label = format!("nearest in the {} encoding:", e.encoding);
+        lines.push(format!("{label:<32} {}", describe(&e.nearest)));
     }
     lines.push(String::new());
     lines.push(format!(

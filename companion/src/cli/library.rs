@@ -32,6 +32,15 @@ enum LibraryAction {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Build a library from the clips of a `rackmatch sweep` directory, with
+    /// the same features as rendered libraries; `match --library` searches it.
+    Import {
+        /// The sweep directory.
+        sweep_dir: PathBuf,
+        /// Library directory (default: <sweep dir>/library).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Runs `rackmatch library`.
@@ -52,6 +61,21 @@ pub fn run(args: LibraryArgs) -> Result<()> {
                 "library {} ready: {size} patches of space {:?} in {seconds:.1} s",
                 dir.display(),
                 space.name
+            );
+            Ok(())
+        }
+        LibraryAction::Import { sweep_dir, out } => {
+            let out = out.unwrap_or_else(|| rackmatch::live::import::default_library_dir(&sweep_dir));
+            let stop = super::interrupt_flag();
+            let report =
+                rackmatch::live::import::import(&sweep_dir, &out, &stop).map_err(anyhow::Error::msg)?;
+            for (id, why) in &report.skipped {
+                eprintln!("skipped {id}: {why}");
+            }
+            eprintln!(
+                "library {} ready: {} patches from clips; search it with `rackmatch match --library`",
+                out.display(),
+                report.points
             );
             Ok(())
         }

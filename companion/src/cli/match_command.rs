@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Args;
-use rackmatch::match_job::{default_out_dir, run_match, LibrarySource, MatchJob, DEFAULT_BUDGET};
+use rackmatch::match_job::{default_out_dir, run_match, LibrarySource, MatchJob};
 use rackmatch::match_result::format_table;
 use rackmatch::render_params::RenderParams;
 use rackmatch::space::Space;
@@ -28,9 +28,10 @@ pub struct MatchArgs {
     /// Output directory (default ./rackmatch-out/<target-name>/).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Candidate renders per target (library not counted).
-    #[arg(long, default_value_t = DEFAULT_BUDGET)]
-    budget: usize,
+    /// Candidate renders per target (library not counted); default: about 96
+    /// seconds of audio, i.e. 192 renders for a 0.5 s target, 48 for a 2 s one.
+    #[arg(long)]
+    budget: Option<usize>,
     /// Print result.json instead of the table.
     #[arg(long)]
     json: bool,
@@ -85,23 +86,7 @@ pub fn run_with_report(args: MatchArgs) -> Result<()> {
 /// A Rack 2 patch of the matched voice, with a MIDI-Map for the space's CCs.
 fn write_voice_patch(path: &Path, params: &RenderParams, space: &Space) -> Result<(), String> {
     let midi_map: Vec<(u8, PlaitsKnob)> =
-        space.knobs.iter().filter_map(|k| Some((k.cc?, plaits_knob(&k.name)?))).collect();
+        space.knobs.iter().filter_map(|k| Some((k.cc?, PlaitsKnob::from_field(&k.name)?))).collect();
     let patch = plaits_patch(params, &midi_map).map_err(|e| e.to_string())?;
     write_rack2(path, &patch).map_err(|e| e.to_string())
-}
-
-/// The Plaits knob behind a render-schema field.
-fn plaits_knob(name: &str) -> Option<PlaitsKnob> {
-    Some(match name {
-        "frequency" => PlaitsKnob::Frequency,
-        "harmonics" => PlaitsKnob::Harmonics,
-        "timbre" => PlaitsKnob::Timbre,
-        "morph" => PlaitsKnob::Morph,
-        "lpg_colour" => PlaitsKnob::LpgColour,
-        "lpg_decay" => PlaitsKnob::LpgDecay,
-        "timbre_cv" => PlaitsKnob::TimbreCv,
-        "freq_cv" => PlaitsKnob::FrequencyCv,
-        "morph_cv" => PlaitsKnob::MorphCv,
-        _ => return None,
-    })
 }

@@ -1,11 +1,14 @@
 //! One module per subcommand: argument definitions and the glue to the library.
 
+pub mod apply;
 pub mod bench;
 pub mod library;
 pub mod match_command;
 pub mod render;
 pub mod report;
 pub mod seed_table;
+pub mod sweep;
+pub mod verify_capture;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;

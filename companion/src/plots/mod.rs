@@ -3,6 +3,7 @@
 
 pub mod envelope;
 pub mod map_grid;
+pub mod method_box;
 pub mod spectrogram;
 
 use std::path::{Path, PathBuf};

@@ -62,7 +62,13 @@ pub struct SpectrogramFigure<'a> {
     pub mel: &'a LogMel,
     /// Length of the time axis (the longest sound of the set).
     pub seconds: f64,
+    /// Times (seconds from the start) to mark with a vertical line, e.g. the
+    /// onsets matching found in the target; empty for none.
+    pub onsets: &'a [f64],
 }
+
+/// Colour of the onset markers (white reads on every viridis colour).
+const ONSET_COLOUR: RGBColor = RGBColor(255, 255, 255);
 
 impl Figure for SpectrogramFigure<'_> {
     fn size(&self) -> (u32, u32) {
@@ -101,6 +107,13 @@ impl Figure for SpectrogramFigure<'_> {
             })
         });
         chart.draw_series(cells).map_err(problem)?;
+        // Onsets outside the time axis (or not finite) are not drawn.
+        let markers = self
+            .onsets
+            .iter()
+            .filter(|&&t| t.is_finite() && (0.0..=self.seconds).contains(&t))
+            .map(|&t| PathElement::new([(t, low), (t, high)], ONSET_COLOUR.stroke_width(2)));
+        chart.draw_series(markers).map_err(problem)?;
         Ok(())
     }
 }
@@ -154,6 +167,24 @@ mod tests {
         assert!((centre_hz / 1000.0).log2().abs() < 0.25, "loudest band at {centre_hz} Hz");
         assert!(mel.db.iter().all(|&x| (-RANGE_DB..=0.0).contains(&x)));
         assert_eq!(log_mel(&vec![0.0; 4800], 240).db.iter().fold(0.0f32, |m, &x| m.min(x)), -RANGE_DB);
+    }
+
+    /// The SVG of a one-second tone's spectrogram with `onsets` marked.
+    fn svg_with_onsets(onsets: &[f64]) -> String {
+        let signal: Vec<f32> = (0..48_000).map(|i| ((i % 100) as f32 / 50.0 - 1.0) * 0.5).collect();
+        let mel = log_mel(&signal, shared_hop(signal.len()));
+        let figure = SpectrogramFigure { title: "t".into(), mel: &mel, seconds: 1.0, onsets };
+        let dir = tempfile::tempdir().unwrap();
+        let [_, svg] = crate::plots::write_figure(&figure, &dir.path().join("s")).unwrap();
+        std::fs::read_to_string(svg).unwrap()
+    }
+
+    #[test]
+    fn onsets_are_marked_with_one_white_line_each() {
+        let marker = "stroke=\"#FFFFFF\"";
+        assert_eq!(svg_with_onsets(&[]).matches(marker).count(), 0);
+        // Out of range and NaN onsets are skipped.
+        assert_eq!(svg_with_onsets(&[0.1, 0.5, 2.0, f64::NAN]).matches(marker).count(), 2);
     }
 
     #[test]

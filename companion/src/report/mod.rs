@@ -85,10 +85,13 @@ struct PageSound {
 }
 
 /// Writes `report.html` and its figures into `out_dir` for `result`.
+/// `target_onsets` (seconds from the start of the target) are marked on the
+/// target's spectrogram; an empty slice marks none.
 pub fn write_report(
     result: &MatchResult,
     out_dir: &Path,
     settings: &MapSettings,
+    target_onsets: &[f64],
     stop: &AtomicBool,
 ) -> Result<ReportOutcome, ReportError> {
     let started = Instant::now();
@@ -152,10 +155,13 @@ pub fn write_report(
     let seconds = sounds.iter().map(|s| s.samples.len()).max().unwrap_or(0) as f64 / 48_000.0;
     let spectrograms: Vec<Option<FigureFiles>> = sounds
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(k, s)| {
             let mel = log_mel(&s.samples, hop);
             let title = format!("{} (log-mel, dB re its peak)", s.label);
-            let spectrogram = SpectrogramFigure { title, mel: &mel, seconds };
+            // Sound 0 is the target; only its onsets are known.
+            let onsets = if k == 0 { target_onsets } else { &[] };
+            let spectrogram = SpectrogramFigure { title, mel: &mel, seconds, onsets };
             figure(
                 &spectrogram,
                 &format!("spectrogram-{}", s.label),

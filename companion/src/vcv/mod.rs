@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod container;
 pub mod error;
+pub mod live_template;
 pub mod midi_map;
 pub mod model;
 pub mod plaits_patch;

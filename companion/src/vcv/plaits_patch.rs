@@ -44,6 +44,22 @@ pub enum PlaitsKnob {
 }
 
 impl PlaitsKnob {
+    /// The knob a render-schema field sets (`frequency`, `lpg_colour`, ...), if any.
+    pub fn from_field(name: &str) -> Option<Self> {
+        Some(match name {
+            "frequency" => Self::Frequency,
+            "harmonics" => Self::Harmonics,
+            "timbre" => Self::Timbre,
+            "morph" => Self::Morph,
+            "lpg_colour" => Self::LpgColour,
+            "lpg_decay" => Self::LpgDecay,
+            "timbre_cv" => Self::TimbreCv,
+            "freq_cv" => Self::FrequencyCv,
+            "morph_cv" => Self::MorphCv,
+            _ => return None,
+        })
+    }
+
     /// The knob's param id on the module.
     pub fn param_id(self) -> usize {
         match self {
