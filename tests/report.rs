@@ -140,7 +140,7 @@ fn bad_input_gets_the_same_errors_as_match() {
         let target = target.display().to_string();
         let library = dir.path().join("no-library").display().to_string();
         let out = dir.path().join("out");
-        let matched = rackmatch(&report_args("match", &target, &library, &out)[..10].to_vec(), None);
+        let matched = rackmatch(&report_args("match", &target, &library, &out)[..10], None);
         assert!(!matched.status.success());
         for command in ["report", "seed-table"] {
             let args: Vec<String> = if command == "report" {
