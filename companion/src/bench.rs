@@ -160,6 +160,8 @@ pub fn run_method(
         Method::Random => random_search(target, &library.manifest.space, budget, target_number),
         Method::Seed => match &baselines.seed {
             Some(seed) => vec![seed.search(target)],
+            // Called without prepared baselines: build its library here (its
+            // renders are the method's library, like k-NN's, not its budget).
             None => vec![SeedMethod::build(&library.manifest.space).search(target)],
         },
         Method::Knn => knn_candidates(target, library, index, budget),
