@@ -96,6 +96,12 @@ fn every_example_gets_a_complete_report_that_loads_in_a_browser() {
         for file in ["result.json", "report.html", "target.wav", "match-1.vcv", "match-3.wav"] {
             assert!(out.join(file).is_file(), "{name}: {file} missing");
         }
+        // The onsets matching found are marked on the target's spectrogram.
+        let result: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+        let onsets = result["analysis"]["onsets"].as_array().map_or(0, Vec::len);
+        let spectrogram = std::fs::read_to_string(out.join("spectrogram-target.svg")).unwrap();
+        assert_eq!(spectrogram.contains(&format!("white lines: {onsets} onsets")), onsets > 0, "{name}");
         let page = out.join("report.html");
         let check = check_page(&page, IMAGES);
         assert!(check.status.success(), "{name}: {}", text(&check.stderr));

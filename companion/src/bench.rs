@@ -11,7 +11,7 @@ use crate::features::FeatureExtractor;
 use crate::index::Index;
 use crate::library::Library;
 use crate::matching::{
-    candidate_seconds, knn_candidates, search, sort_by_distance, PreparedTarget, ScoredCandidate,
+    knn_candidates, search, sort_by_distance, PreparedTarget, ScoredCandidate, TRIGGER_LATENCY_SECONDS,
 };
 use crate::refine::Optimizer;
 use crate::render_batch::render_params;
@@ -98,14 +98,37 @@ pub fn targets_from_dir(dir: &Path) -> Result<Vec<BenchTarget>, AudioInputError>
         .collect()
 }
 
+/// Salt of the seed that draws in-domain gesture targets' trigger times.
+const GESTURE_TIMES_SALT: u64 = 0x0651_7E5E;
+/// Most triggers in an in-domain gesture target.
+const MAX_GESTURE_TRIGGERS: u64 = 4;
+/// An onset counts as recovered within this many seconds of the truth.
+pub const ONSET_TOLERANCE_SECONDS: f64 = 0.010;
+
 /// `count` renders of random points of `space` (OUT channel), drawn with `seed`.
+/// Points of a mode that follows the target are struck 1 to 4 times at random
+/// times (at least 0.15 s apart), as a gesture target would be.
 pub fn in_domain_targets(space: &Space, seed: u64, count: usize) -> Vec<BenchTarget> {
     (0..count)
         .map(|i| {
             // Shuffle the stratified order so a small count still mixes engines.
             let index = SplitMix64::for_item(seed, i as u64).below(1 << 40);
             let point = space.point(seed, index);
-            let params = space.render_params(&point, &format!("in-domain-{i:03}"), space.seconds, 0.0);
+            let id = format!("in-domain-{i:03}");
+            let params = if space.trigger_modes[point.mode as usize].follow_target {
+                let mut rng = SplitMix64::for_item(seed ^ GESTURE_TIMES_SALT, i as u64);
+                let hits = 1 + rng.below(MAX_GESTURE_TRIGGERS);
+                let mut times = vec![0.02 + 0.1 * rng.next_f64()];
+                for _ in 1..hits {
+                    let last = times[times.len() - 1];
+                    times.push(last + 0.15 + 0.35 * rng.next_f64());
+                }
+                let times: Vec<f64> = times.iter().map(|t| (t * 1e4).round() / 1e4).collect();
+                let seconds = times[times.len() - 1] + space.seconds;
+                space.render_params_at(&point, &id, seconds, 0.0, &times)
+            } else {
+                space.render_params(&point, &id, space.seconds, 0.0)
+            };
             let samples = render_params(&params).iter().map(|f| f[0]).collect();
             BenchTarget { name: params.id.clone(), samples, truth: Some(params) }
         })
@@ -131,6 +154,24 @@ pub struct TargetOutcome {
     pub engine_recovered: Option<bool>,
     /// In-domain: the note is within 50 cents of the target's.
     pub note_recovered: Option<bool>,
+    /// In-domain gesture targets: (true onsets found within 10 ms, true onsets, onsets detected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onsets_recovered: Option<(usize, usize, usize)>,
+}
+
+/// How many of a struck target's true onsets (TRIG times plus the trigger
+/// latency) the analysis found within [`ONSET_TOLERANCE_SECONDS`]:
+/// (found, true, detected). `None` for drones and single hits at 0 s.
+pub fn onset_recovery(truth: &RenderParams, target: &PreparedTarget) -> Option<(usize, usize, usize)> {
+    let triggers = truth.trigger.as_ref().filter(|t| t.iter().any(|&t| t > ONSET_TOLERANCE_SECONDS))?;
+    let detected = &target.events.onsets;
+    let found = triggers
+        .iter()
+        .filter(|&&t| {
+            detected.iter().any(|&d| (d - (t + TRIGGER_LATENCY_SECONDS)).abs() <= ONSET_TOLERANCE_SECONDS)
+        })
+        .count();
+    Some((found, triggers.len(), detected.len()))
 }
 
 /// What the methods search besides the main library, built once per benchmark.
@@ -181,14 +222,12 @@ pub fn random_search(
     target_number: u64,
 ) -> Vec<ScoredCandidate> {
     use rayon::prelude::*;
-    let seconds = candidate_seconds(target);
-    let delay = target.onset_delay();
     let seed = RANDOM_SEARCH_SEED ^ target_number.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (0..budget as u64)
         .into_par_iter()
         .map(|i| {
             let index = SplitMix64::for_item(seed, i).below(1 << 40);
-            let params = space.render_params(&space.point(seed, index), "random", seconds, delay);
+            let params = target.candidate_params(space, &space.point(seed, index), "random");
             let (distance, _) = target.score(&params);
             ScoredCandidate {
                 params,
@@ -220,6 +259,7 @@ pub fn run(
             let (best, renders) =
                 run_method(method, &prepared, library, index, &baselines, budget, number as u64);
             let milliseconds = started.elapsed().as_secs_f64() * 1000.0;
+            let onsets_recovered = target.truth.as_ref().and_then(|t| onset_recovery(t, &prepared));
             let (engine_recovered, note_recovered) = match &target.truth {
                 Some(truth) => (
                     Some(truth.model == best.params.model),
@@ -236,6 +276,7 @@ pub fn run(
                 milliseconds,
                 engine_recovered,
                 note_recovered,
+                onsets_recovered,
             });
             bar.inc(1);
         }
@@ -263,6 +304,10 @@ pub struct MethodSummary {
     pub engine_recovered: Option<f64>,
     /// In-domain note-recovered rate (within 50 cents).
     pub note_recovered: Option<f64>,
+    /// In-domain gesture targets: share of true onsets found within 10 ms.
+    pub onsets_recovered: Option<f64>,
+    /// Detected onsets per true onset (above 1: spurious detections).
+    pub onsets_detected_per_true: Option<f64>,
 }
 
 /// Summaries per method, in the order given.
@@ -295,8 +340,17 @@ pub fn summarise(outcomes: &[TargetOutcome], methods: &[Method]) -> Vec<MethodSu
                 let known: Vec<bool> = mine.iter().filter_map(|o| f(o)).collect();
                 (!known.is_empty()).then(|| known.iter().filter(|&&b| b).count() as f64 / known.len() as f64)
             };
+            let onset_counts: Vec<(usize, usize, usize)> =
+                mine.iter().filter_map(|o| o.onsets_recovered).collect();
+            let true_onsets: usize = onset_counts.iter().map(|c| c.1).sum();
+            let onset_share = |pick: fn(&(usize, usize, usize)) -> usize| {
+                (true_onsets > 0)
+                    .then(|| onset_counts.iter().map(pick).sum::<usize>() as f64 / true_onsets as f64)
+            };
             MethodSummary {
                 method,
+                onsets_recovered: onset_share(|c| c.0),
+                onsets_detected_per_true: onset_share(|c| c.2),
                 targets: mine.len(),
                 median_distance: median(&mut distances),
                 mean_distance: distances.iter().sum::<f64>() / distances.len().max(1) as f64,
@@ -340,6 +394,13 @@ pub fn format_summary(summaries: &[MethodSummary], budget: usize) -> String {
             s.median_ms,
             pct(s.engine_recovered),
             pct(s.note_recovered)
+        ));
+    }
+    if let Some(s) = summaries.iter().find(|s| s.onsets_recovered.is_some()) {
+        lines.push(format!(
+            "onsets recovered within 10 ms: {}; detected per true onset: {:.2}",
+            pct(s.onsets_recovered),
+            s.onsets_detected_per_true.unwrap_or(f64::NAN)
         ));
     }
     lines.join("\n")

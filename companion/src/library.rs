@@ -387,6 +387,22 @@ mod tests {
     }
 
     #[test]
+    fn the_same_bytes_are_written_at_any_thread_count() {
+        let space = tiny_space();
+        let stop = AtomicBool::new(false);
+        let files = |threads: usize| {
+            let dir = tempfile::tempdir().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| build(dir.path(), &space, 9, 40, &stop)).unwrap();
+            let mut names: Vec<_> =
+                std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+            names.sort();
+            names.iter().map(|p| std::fs::read(p).unwrap()).collect::<Vec<_>>()
+        };
+        assert_eq!(files(1), files(3));
+    }
+
+    #[test]
     fn written_libraries_load_back() {
         let dir = tempfile::tempdir().unwrap();
         let space = tiny_space();

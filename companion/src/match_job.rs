@@ -10,7 +10,9 @@ use crate::audio_in::{load_target, AudioInputError, ANALYSIS_RATE};
 use crate::features::FeatureExtractor;
 use crate::index::Index;
 use crate::library::{self, Library, LibraryError, DEFAULT_SEED, DEFAULT_SIZE};
-use crate::match_result::{candidate_records, write_result_json, write_wavs, LibraryRecord, MatchResult};
+use crate::match_result::{
+    candidate_records, write_result_json, write_wavs, LibraryRecord, MatchResult, TargetAnalysis,
+};
 use crate::matching::{search, PreparedTarget};
 use crate::refine::Optimizer;
 use crate::space::{Space, SpaceError};
@@ -163,6 +165,7 @@ pub fn run_match(
         target: job.target.clone(),
         sample_rate: 48_000,
         candidates: candidate_records(space, &candidates, &job.out_dir),
+        analysis: Some(TargetAnalysis::of(&target, space)),
         library: LibraryRecord {
             dir: library.dir.clone(),
             space: space.name.clone(),

@@ -62,8 +62,50 @@ pub struct MatchResult {
     pub candidates: Vec<CandidateRecord>,
     /// The library searched.
     pub library: LibraryRecord,
+    /// The target's onsets and how candidates were struck.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<TargetAnalysis>,
     /// Where the time went, in milliseconds (the only part that varies between runs).
     pub timing_ms: BTreeMap<String, f64>,
+}
+
+/// What the onset analysis found in the target, as `result.json` reports it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetAnalysis {
+    /// Onsets found, seconds (at most `max_onsets`).
+    pub onsets: Vec<f64>,
+    /// Onsets detected before the cap.
+    pub detected: usize,
+    /// The cap on onsets; later ones are not triggered.
+    pub max_onsets: usize,
+    /// Pitch glide of each event, octaves per second.
+    pub event_glides: Vec<f64>,
+    /// Where candidates of a mode that follows the target fire TRIG, seconds.
+    pub trigger_times: Vec<f64>,
+    /// Whether the space fires TRIG at the target's onsets.
+    pub space_follows_onsets: bool,
+    /// Set when no onset was found, so such candidates were struck once at
+    /// the sound's start (the static path); says why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+}
+
+impl TargetAnalysis {
+    /// The record of a prepared target matched in `space`.
+    pub fn of(target: &crate::matching::PreparedTarget, space: &Space) -> Self {
+        let events = &target.events;
+        Self {
+            onsets: events.onsets.clone(),
+            detected: events.detected,
+            max_onsets: crate::analysis::onsets::MAX_ONSETS,
+            event_glides: events.events.iter().map(|e| (e.glide * 1000.0).round() / 1000.0).collect(),
+            trigger_times: target.trigger_times.clone(),
+            space_follows_onsets: space.follows_target(),
+            fallback: target.static_fallback().then(|| {
+                "no onset detected (steady or noisy sound): struck once at the sound's start".to_string()
+            }),
+        }
+    }
 }
 
 /// CC values of a candidate, keyed by CC number as text (JSON object keys).
@@ -118,6 +160,18 @@ pub fn write_result_json(result: &MatchResult, out_dir: &Path) -> std::io::Resul
 /// The human table: rank, engine, knob values, CCs, distance.
 pub fn format_table(result: &MatchResult, space: &Space) -> String {
     let mut lines = vec![format!("target: {}", result.target.display())];
+    if let Some(a) = &result.analysis {
+        let onsets: Vec<String> = a.onsets.iter().map(|t| format!("{t:.3}")).collect();
+        let capped = if a.detected > a.onsets.len() {
+            format!(" (first {} of {} kept)", a.onsets.len(), a.detected)
+        } else {
+            String::new()
+        };
+        lines.push(match &a.fallback {
+            Some(why) => format!("onsets: none; {why}"),
+            None => format!("onsets: {} at {} s{capped}", a.onsets.len(), onsets.join(", ")),
+        });
+    }
     for c in &result.candidates {
         let knobs: Vec<String> = space
             .knobs

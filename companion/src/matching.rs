@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use crate::analysis::onsets::{self, OnsetAnalysis, MIN_GAP_SECONDS};
 use crate::analysis::segment::sound_start;
 use crate::features::{FeatureExtractor, DIMS, F0_DIM, FEATURE_RATE, VOICING_DIM};
 use crate::index::Index;
@@ -26,6 +27,13 @@ pub struct PreparedTarget {
     pub start_seconds: f64,
     /// Its raw feature vector.
     pub features: [f32; DIMS],
+    /// Its onsets and events.
+    pub events: OnsetAnalysis,
+    /// Where a candidate that follows the target fires TRIG (seconds, ascending):
+    /// each onset less the trigger latency, or the sound's start when no onset was found.
+    pub trigger_times: Vec<f64>,
+    /// Features of the first event alone (cut at the second trigger), where there are several.
+    pub first_event_features: Option<[f32; DIMS]>,
     mss: Mss,
     reference: PreparedReference,
 }
@@ -36,10 +44,52 @@ impl PreparedTarget {
         let rms = rms(&samples);
         let start_seconds = sound_start(&samples, FEATURE_RATE, START_THRESHOLD_DB) as f64 / FEATURE_RATE;
         let features = extractor.extract(&samples);
+        let events = onsets::analyse(&samples, FEATURE_RATE);
+        let trigger_times = trigger_times(&events, start_seconds);
+        let first_event_features = trigger_times.get(1).map(|&next| {
+            let end = (((next + TRIGGER_LATENCY_SECONDS) * FEATURE_RATE) as usize).min(samples.len());
+            extractor.extract(&samples[..end])
+        });
         let mss = Mss::default();
         let as_f64: Vec<f64> = samples.iter().map(|&x| x as f64).collect();
         let reference = mss.prepare(&as_f64);
-        Self { samples, rms, start_seconds, features, mss, reference }
+        Self {
+            samples,
+            rms,
+            start_seconds,
+            features,
+            events,
+            trigger_times,
+            first_event_features,
+            mss,
+            reference,
+        }
+    }
+
+    /// Whether no onset was found, so candidates that follow the target fire
+    /// once at the sound's start, as in a static space.
+    pub fn static_fallback(&self) -> bool {
+        self.events.onsets.is_empty()
+    }
+
+    /// The features to look up in a library of `space`: the first event's
+    /// where the space follows the target's onsets (its renders hold one event).
+    pub fn features_for(&self, space: &crate::space::Space) -> &[f32; DIMS] {
+        match &self.first_event_features {
+            Some(first) if space.follows_target() => first,
+            _ => &self.features,
+        }
+    }
+
+    /// Render parameters of a library point as a candidate for this target:
+    /// its length, struck in step with it.
+    pub fn candidate_params(
+        &self,
+        space: &crate::space::Space,
+        point: &crate::space::SpacePoint,
+        id: &str,
+    ) -> RenderParams {
+        space.render_params_at(point, id, candidate_seconds(self), self.onset_delay(), &self.trigger_times)
     }
 
     /// Length in seconds.
@@ -68,6 +118,26 @@ impl PreparedTarget {
         out.resize(self.samples.len(), 0.0);
         (self.distance(&out), out)
     }
+}
+
+/// Level (dB re peak) before the first onset above which the sound counts as
+/// already playing there, rather than as background noise.
+const LEAD_EVENT_DB: f32 = -12.0;
+
+/// Trigger times that reproduce the onsets (each less the latency). Where
+/// the sound already plays before the first onset (it starts with the file,
+/// or softly) or no onset was found, its start leads the list.
+fn trigger_times(events: &OnsetAnalysis, start_seconds: f64) -> Vec<f64> {
+    let onsets = &events.onsets;
+    let mut times = Vec::with_capacity(onsets.len() + 1);
+    let plays_before = onsets
+        .first()
+        .is_none_or(|&first| start_seconds < first - MIN_GAP_SECONDS && events.lead_peak_db > LEAD_EVENT_DB);
+    if plays_before {
+        times.push(start_seconds);
+    }
+    times.extend_from_slice(onsets);
+    times.iter().map(|t| (t - TRIGGER_LATENCY_SECONDS).max(0.0)).collect()
 }
 
 /// Render length for candidates of a target: its own length, as frames at 48 kHz.
@@ -114,15 +184,20 @@ pub fn knn_candidates(
     budget: usize,
 ) -> Vec<ScoredCandidate> {
     let space = &library.manifest.space;
-    let seconds = candidate_seconds(target);
-    let delay = target.onset_delay();
+    let features = target.features_for(space);
     // At most two renders per neighbour, so `budget` neighbours always suffice.
-    let neighbours = index.search(&target.features, budget);
+    let mut neighbours = index.search(features, budget);
+    if !std::ptr::eq(features, &target.features) {
+        // The first event's neighbours (struck once) and the whole sound's
+        // (drones, or one strike that rings through the later onsets), in turn.
+        let whole = index.search(&target.features, budget);
+        neighbours = interleave_unique(neighbours, whole);
+    }
     let mut plan = Vec::with_capacity(budget);
     for n in &neighbours {
-        let params = space.render_params(&library.points[n.index], "candidate", seconds, delay);
+        let params = target.candidate_params(space, &library.points[n.index], "candidate");
         let neighbour_features = &library.features[n.index * DIMS..(n.index + 1) * DIMS];
-        let shifted = transposed(&params, &target.features, neighbour_features);
+        let shifted = transposed(&params, features, neighbour_features);
         plan.push((n, params, "knn"));
         if let Some(shifted) = shifted {
             plan.push((n, shifted, "knn+transpose"));
@@ -147,6 +222,23 @@ pub fn knn_candidates(
         .collect();
     sort_by_distance(&mut scored);
     scored
+}
+
+/// `a` and `b` alternately, each library entry once.
+fn interleave_unique(
+    a: Vec<crate::index::Neighbour>,
+    b: Vec<crate::index::Neighbour>,
+) -> Vec<crate::index::Neighbour> {
+    let mut seen = std::collections::HashSet::new();
+    let mut merged = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter(), b.into_iter());
+    loop {
+        let (x, y) = (a.next(), b.next());
+        if x.is_none() && y.is_none() {
+            break merged;
+        }
+        merged.extend([x, y].into_iter().flatten().filter(|n| seen.insert(n.index)));
+    }
 }
 
 /// Share of the render budget spent on k-NN candidates when refinement follows.
@@ -231,5 +323,41 @@ mod tests {
         let out: Vec<f32> = render_params(&params).iter().map(|f| f[0]).collect();
         let target = PreparedTarget::new(out, &FeatureExtractor::new());
         assert!((target.onset_delay() - 0.05).abs() < 0.002, "{}", target.onset_delay());
+    }
+
+    #[test]
+    fn trigger_times_follow_every_hit_and_features_see_the_first_alone() {
+        let mut params = RenderParams::defaults("x", 13);
+        params.seconds = 1.2;
+        params.lpg_decay = 0.3;
+        params.trigger = Some(vec![0.1, 0.45, 0.8]);
+        let out: Vec<f32> = render_params(&params).iter().map(|f| f[0]).collect();
+        let target = PreparedTarget::new(out.clone(), &FeatureExtractor::new());
+        assert!(!target.static_fallback());
+        assert_eq!(target.trigger_times.len(), 3, "{:?}", target.trigger_times);
+        for (got, want) in target.trigger_times.iter().zip([0.1, 0.45, 0.8]) {
+            assert!((got - want).abs() <= 0.01, "{:?}", target.trigger_times);
+        }
+        let mut one_hit = out;
+        one_hit.truncate((0.45 * FEATURE_RATE) as usize);
+        let alone = FeatureExtractor::new().extract(&one_hit);
+        let first = target.first_event_features.expect("several events");
+        let gap = |a: &[f32; DIMS], b: &[f32; DIMS]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>();
+        let (to_alone, to_whole) = (gap(&first, &alone), gap(&first, &target.features));
+        assert!(
+            to_alone < 0.1 * to_whole,
+            "first event {to_alone} from the hit alone, {to_whole} from the whole"
+        );
+    }
+
+    #[test]
+    fn a_drone_falls_back_to_its_start() {
+        let mut params = RenderParams::defaults("x", 0);
+        params.seconds = 0.6;
+        let out: Vec<f32> = render_params(&params).iter().map(|f| f[0]).collect();
+        let target = PreparedTarget::new(out, &FeatureExtractor::new());
+        assert!(target.static_fallback());
+        assert_eq!(target.trigger_times, vec![0.0]);
+        assert!(target.first_event_features.is_none());
     }
 }

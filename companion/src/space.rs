@@ -25,6 +25,10 @@ pub struct TriggerMode {
     /// Onsets in seconds; absent means TRIG unpatched.
     #[serde(default)]
     pub onsets: Option<Vec<f64>>,
+    /// When matching, fire TRIG at the target's detected onsets instead (library
+    /// renders keep `onsets`, which must then be one trigger at 0 s: one event).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub follow_target: bool,
 }
 
 /// One varying knob.
@@ -152,6 +156,12 @@ impl Space {
             return Err("trigger_modes: give at least one".into());
         }
         for mode in &self.trigger_modes {
+            if mode.follow_target && mode.onsets.as_deref() != Some(&[0.0]) {
+                return Err(format!(
+                    "trigger mode {:?}: follow_target needs onsets = [0.0] (one event per library render)",
+                    mode.name
+                ));
+            }
             for &t in mode.onsets.iter().flatten() {
                 if !(t.is_finite() && t >= 0.0 && t < self.seconds) {
                     return Err(format!("trigger mode {:?}: onset {t} is outside the render", mode.name));
@@ -196,6 +206,11 @@ impl Space {
         Ok(())
     }
 
+    /// Whether any trigger mode fires at the target's onsets when matching.
+    pub fn follows_target(&self) -> bool {
+        self.trigger_modes.iter().any(|m| m.follow_target)
+    }
+
     /// Number of (model, trigger mode) cells the library is stratified over.
     pub fn cells(&self) -> usize {
         self.models.len() * self.trigger_modes.len()
@@ -232,6 +247,23 @@ impl Space {
             .onsets
             .as_ref()
             .map(|onsets| onsets.iter().map(|t| round_seconds(t + onset_delay)).collect());
+        params
+    }
+
+    /// Like [`Space::render_params`], but a mode that follows the target fires
+    /// at `target_triggers` (seconds, ascending) instead of its own onsets.
+    pub fn render_params_at(
+        &self,
+        point: &SpacePoint,
+        id: &str,
+        seconds: f64,
+        onset_delay: f64,
+        target_triggers: &[f64],
+    ) -> RenderParams {
+        let mut params = self.render_params(point, id, seconds, onset_delay);
+        if self.trigger_modes[point.mode as usize].follow_target && !target_triggers.is_empty() {
+            params.trigger = Some(target_triggers.iter().map(|&t| round_seconds(t)).collect());
+        }
         params
     }
 

@@ -5,6 +5,7 @@
 //! CV amounts, V/OCT, LEVEL and trigger patterns.
 
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 use rackmatch_engine::dsp::random::Random;
 use rackmatch_engine::dsp::units::note_to_frequency;
 use rackmatch_engine::engines::{new_engine, EngineParameters, TriggerState, BLOCK_SIZE, ENGINE_COUNT};
@@ -46,7 +47,8 @@ fn engine_bound(model: usize, note: f32, previous_note: Option<f32>) -> f32 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    // A fixed seed: CI runs the same cases every time (set a new one here to explore).
+    #![proptest_config(ProptestConfig { cases: 48, rng_seed: RngSeed::Fixed(0x5EED_0001), ..ProptestConfig::default() })]
 
     #[test]
     fn engine_outputs_are_finite_and_bounded(

@@ -4,5 +4,6 @@
 
 pub mod envelope;
 pub mod mel;
+pub mod onsets;
 pub mod segment;
 pub mod spectrogram;

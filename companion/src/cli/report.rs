@@ -65,9 +65,9 @@ pub fn write_and_announce(
     stop: &AtomicBool,
 ) -> Result<()> {
     let settings = maps.settings()?;
-    // Matching does not report the target's onsets yet; once it does, they
-    // go here and are marked on the target's spectrogram.
-    let outcome = write_report(result, out_dir, &settings, &[], stop)?;
+    // The onsets matching found in the target are marked on its spectrogram.
+    let onsets = result.analysis.as_ref().map_or(&[][..], |analysis| &analysis.onsets[..]);
+    let outcome = write_report(result, out_dir, &settings, onsets, stop)?;
     let [maps_seconds, figures_seconds, total] = outcome.seconds;
     eprintln!(
         "report {} ({} of {} library patches mapped; maps {maps_seconds:.1} s, figures {figures_seconds:.1} s, {total:.1} s in all)",

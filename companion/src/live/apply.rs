@@ -45,6 +45,7 @@ mod tests {
 
     fn result(cc: BTreeMap<String, u8>) -> MatchResult {
         MatchResult {
+            analysis: None,
             target: "t.wav".into(),
             sample_rate: 48_000,
             candidates: vec![CandidateRecord {

@@ -158,9 +158,12 @@ pub fn write_report(
         .enumerate()
         .map(|(k, s)| {
             let mel = log_mel(&s.samples, hop);
-            let title = format!("{} (log-mel, dB re its peak)", s.label);
             // Sound 0 is the target; only its onsets are known.
             let onsets = if k == 0 { target_onsets } else { &[] };
+            let title = match onsets.len() {
+                0 => format!("{} (log-mel, dB re its peak)", s.label),
+                n => format!("{} (log-mel, dB re its peak; white lines: {n} onsets)", s.label),
+            };
             let spectrogram = SpectrogramFigure { title, mel: &mel, seconds, onsets };
             figure(
                 &spectrogram,

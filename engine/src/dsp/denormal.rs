@@ -16,6 +16,26 @@ pub fn flush_denormal(x: f32) -> f32 {
     }
 }
 
+/// Magnitude below which a ringing filter state counts as rung out.
+///
+/// Flushing subnormals once per block leaves a resonator's states decaying
+/// through the subnormal range inside every block for a long tail, and feeding
+/// subnormals onward. Zeroing them earlier, at 1e-30, stops that. It is still
+/// output-neutral: a state this small vanishes exactly (it is below half an
+/// ulp) when the next input above about 1e-23 meets it, and without input it
+/// leaves outputs some 25 orders of magnitude under the 16-bit step.
+pub const NEGLIGIBLE: f32 = 1e-30;
+
+/// `x`, or 0 when `|x|` is below [`NEGLIGIBLE`].
+#[inline]
+pub fn flush_negligible(x: f32) -> f32 {
+    if x.abs() < NEGLIGIBLE {
+        0.0
+    } else {
+        x
+    }
+}
+
 /// Applies [`flush_denormal`] to each state in `states`.
 #[inline]
 pub fn flush_denormals<const N: usize>(states: [&mut f32; N]) {
@@ -35,6 +55,14 @@ mod tests {
         assert_eq!(flush_denormal(f32::MIN_POSITIVE / 2.0), 0.0);
         assert_eq!(flush_denormal(-f32::from_bits(1)), 0.0);
         assert_eq!(flush_denormal(0.5), 0.5);
+    }
+
+    #[test]
+    fn only_negligible_values_are_flushed() {
+        assert_eq!(flush_negligible(-9e-31), 0.0);
+        assert_eq!(flush_negligible(f32::from_bits(1)), 0.0);
+        assert_eq!(flush_negligible(1e-30), 1e-30);
+        assert_eq!(flush_negligible(-0.25), -0.25);
     }
 
     #[test]

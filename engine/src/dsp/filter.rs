@@ -2,6 +2,8 @@
 
 use std::f32::consts::PI;
 
+use crate::dsp::denormal::flush_negligible;
+
 /// How a filter turns a normalised cutoff into its `g = tan(π f)` coefficient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TanApproximation {
@@ -115,21 +117,53 @@ pub struct SvfOutputs {
     pub hp: f32,
 }
 
-/// Zero-delay-feedback state-variable filter.
-#[derive(Clone, Debug)]
-pub struct Svf {
+/// The coefficients of an [`Svf`], apart from its state, so that filters that
+/// share a cutoff (the voice's two gate channels) compute them once.
+#[derive(Clone, Copy, Debug)]
+pub struct SvfCoefficients {
     g: f32,
     r: f32,
     h: f32,
+}
+
+impl SvfCoefficients {
+    /// Coefficients for a cutoff (normalised) and resonance.
+    #[inline]
+    pub fn new(f: f32, resonance: f32, approximation: TanApproximation) -> Self {
+        let g = approximation.tan(f);
+        let r = 1.0 / resonance;
+        let h = 1.0 / (1.0 + r * g + g * g);
+        Self { g, r, h }
+    }
+
+    /// One sample through a filter with these coefficients and the states
+    /// `state_1`, `state_2`, all outputs.
+    #[inline]
+    pub fn step(&self, x: f32, state_1: &mut f32, state_2: &mut f32) -> SvfOutputs {
+        let hp = (x - self.r * *state_1 - self.g * *state_1 - *state_2) * self.h;
+        let bp = self.g * hp + *state_1;
+        *state_1 = self.g * hp + bp;
+        let lp = self.g * bp + *state_2;
+        *state_2 = self.g * bp + lp;
+        SvfOutputs { lp, bp, hp }
+    }
+}
+
+/// Zero-delay-feedback state-variable filter.
+#[derive(Clone, Debug)]
+pub struct Svf {
+    coefficients: SvfCoefficients,
     state_1: f32,
     state_2: f32,
 }
 
 impl Default for Svf {
     fn default() -> Self {
-        let mut filter = Self { g: 0.0, r: 0.0, h: 0.0, state_1: 0.0, state_2: 0.0 };
-        filter.set_frequency_q(0.01, 100.0, TanApproximation::Dirty);
-        filter
+        Self {
+            coefficients: SvfCoefficients::new(0.01, 100.0, TanApproximation::Dirty),
+            state_1: 0.0,
+            state_2: 0.0,
+        }
     }
 }
 
@@ -137,9 +171,7 @@ impl Svf {
     /// Sets cutoff (normalised) and resonance.
     #[inline]
     pub fn set_frequency_q(&mut self, f: f32, resonance: f32, approximation: TanApproximation) {
-        self.g = approximation.tan(f);
-        self.r = 1.0 / resonance;
-        self.h = 1.0 / (1.0 + self.r * self.g + self.g * self.g);
+        self.coefficients = SvfCoefficients::new(f, resonance, approximation);
     }
 
     /// Clears the state.
@@ -148,22 +180,15 @@ impl Svf {
         self.state_2 = 0.0;
     }
 
-    /// Zeroes the states that have decayed into the subnormal range.
+    /// Zeroes the states that have decayed below [`NEGLIGIBLE`](crate::dsp::denormal::NEGLIGIBLE).
     ///
-    /// x86 computes with subnormal floats about a hundred times slower, and a
-    /// resonator ringing out between sparse impulses spends most of its silence
-    /// there (or stuck in a limit cycle there). A state below 1.2e-38 is far
-    /// under the 16-bit output's resolution and vanishes exactly (it is below
-    /// half an ulp) when added to the next normal-sized input, so flushing it
-    /// does not change the voice's output.
+    /// x86 computes with subnormal floats many times slower, and a resonator
+    /// ringing out between sparse impulses would spend most of its silence
+    /// there. See `NEGLIGIBLE` for why this does not change the voice's output.
     #[inline]
-    pub fn flush_subnormal_states(&mut self) {
-        if self.state_1.is_subnormal() {
-            self.state_1 = 0.0;
-        }
-        if self.state_2.is_subnormal() {
-            self.state_2 = 0.0;
-        }
+    pub fn flush_negligible_states(&mut self) {
+        self.state_1 = flush_negligible(self.state_1);
+        self.state_2 = flush_negligible(self.state_2);
     }
 
     /// Whether both states are zero or subnormal: with no input the filter
@@ -176,18 +201,13 @@ impl Svf {
     /// `1/Q`, the factor of the normalised band-pass output.
     #[inline]
     pub fn damping(&self) -> f32 {
-        self.r
+        self.coefficients.r
     }
 
     /// One sample through the filter, all outputs.
     #[inline]
     pub fn process(&mut self, x: f32) -> SvfOutputs {
-        let hp = (x - self.r * self.state_1 - self.g * self.state_1 - self.state_2) * self.h;
-        let bp = self.g * hp + self.state_1;
-        self.state_1 = self.g * hp + bp;
-        let lp = self.g * bp + self.state_2;
-        self.state_2 = self.g * bp + lp;
-        SvfOutputs { lp, bp, hp }
+        self.coefficients.step(x, &mut self.state_1, &mut self.state_2)
     }
 
     /// One sample of the low-pass output.
@@ -237,13 +257,14 @@ mod tests {
     }
 
     #[test]
-    fn flushing_clears_only_subnormal_states() {
+    fn flushing_clears_only_negligible_states() {
         let mut svf = Svf { state_1: 1e-39, state_2: 1e-30, ..Svf::default() };
-        svf.flush_subnormal_states();
+        svf.flush_negligible_states();
         assert_eq!((svf.state_1, svf.state_2), (0.0, 1e-30));
         svf.state_1 = f32::INFINITY;
-        svf.flush_subnormal_states();
-        assert_eq!(svf.state_1, f32::INFINITY, "only subnormals");
+        svf.state_2 = -9e-31;
+        svf.flush_negligible_states();
+        assert_eq!((svf.state_1, svf.state_2), (f32::INFINITY, 0.0));
     }
 
     #[test]

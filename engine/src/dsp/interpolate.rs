@@ -32,9 +32,23 @@ pub fn interpolate_wrap(table: &[f32], index: f32, size: f32) -> f32 {
 /// negative index.
 #[inline]
 pub fn interpolate_hermite(table: &[f32], index: f32, size: f32) -> f32 {
+    let (i, fractional) = hermite_position(table.len(), index, size);
+    hermite_at(table, i, fractional)
+}
+
+/// Where [`interpolate_hermite`] reads a table of `length` entries: the first
+/// of its four points and the fraction. Tables of one length read at the same
+/// index share it.
+#[inline]
+pub fn hermite_position(length: usize, index: f32, size: f32) -> (usize, f32) {
     let (integral, fractional) = split(index * size);
-    let i = (integral.max(0) as usize).min(table.len() - 4);
-    hermite(table[i], table[i + 1], table[i + 2], table[i + 3], fractional)
+    ((integral.max(0) as usize).min(length - 4), fractional)
+}
+
+/// The Hermite interpolation of `table` from point `i` at fraction `t`.
+#[inline]
+pub fn hermite_at(table: &[f32], i: usize, t: f32) -> f32 {
+    hermite(table[i], table[i + 1], table[i + 2], table[i + 3], t)
 }
 
 /// The 4-point Hermite polynomial between `x0` and `x1`.

@@ -4,6 +4,7 @@ use crate::dsp::polyblep::{
     next_blep_sample, next_integrated_blep_sample, this_blep_sample, this_integrated_blep_sample,
 };
 use crate::dsp::ramp::ParameterRamp;
+use crate::oscillators::variable_shape::slopes;
 
 const MAX_FREQUENCY: f32 = 0.25;
 const MIN_FREQUENCY: f32 = 0.000001;
@@ -62,10 +63,36 @@ impl Oscillator {
     /// per-sample shape dispatch.
     #[inline]
     pub fn render(&mut self, shape: OscillatorShape, f: f32, pw: f32, out: &mut [f32]) {
+        let ramps = self.ramps(f, pw, out.len());
+        let pulse_width = ramps[1];
+        // The slope shape's two divisions per sample give the same quotients
+        // every sample while the width rests: do them once.
+        if shape == OscillatorShape::Slope && pulse_width.is_at_rest() {
+            let resting_slopes = slopes(pulse_width.value());
+            self.render_block(shape, ramps, |_| resting_slopes, out);
+        } else {
+            self.render_block(shape, ramps, slopes, out);
+        }
+    }
+
+    /// This block's frequency and pulse-width ramps.
+    #[inline]
+    fn ramps(&self, f: f32, pw: f32, size: usize) -> [ParameterRamp; 2] {
         let f = f.clamp(MIN_FREQUENCY, MAX_FREQUENCY);
         let pw = pw.clamp(f.abs() * 2.0, 1.0 - 2.0 * f.abs());
-        let mut frequency = ParameterRamp::new(self.frequency, f, out.len());
-        let mut pulse_width = ParameterRamp::new(self.pulse_width, pw, out.len());
+        [ParameterRamp::new(self.frequency, f, size), ParameterRamp::new(self.pulse_width, pw, size)]
+    }
+
+    /// The sample loop; `slopes` gives the slope shape's rise and fall rates for a width.
+    #[inline(always)]
+    fn render_block(
+        &mut self,
+        shape: OscillatorShape,
+        ramps: [ParameterRamp; 2],
+        slopes: impl Fn(f32) -> (f32, f32),
+        out: &mut [f32],
+    ) {
+        let [mut frequency, mut pulse_width] = ramps;
         let mut next_sample = self.next_sample;
 
         for y in out.iter_mut() {
@@ -97,11 +124,8 @@ impl Oscillator {
                     };
                 }
                 OscillatorShape::Triangle | OscillatorShape::Slope => {
-                    let (slope_up, slope_down) = if shape == OscillatorShape::Triangle {
-                        (2.0, 2.0)
-                    } else {
-                        (1.0 / pw, 1.0 / (1.0 - pw))
-                    };
+                    let (slope_up, slope_down) =
+                        if shape == OscillatorShape::Triangle { (2.0, 2.0) } else { slopes(pw) };
                     if self.high != (self.phase < pw) {
                         let t = (self.phase - pw) / f;
                         let d = (slope_up + slope_down) * f;
@@ -179,6 +203,20 @@ mod tests {
             out.extend_from_slice(&block);
         }
         out
+    }
+
+    #[test]
+    fn resting_width_gives_the_bits_of_per_sample_slopes() {
+        let mut oscillator = Oscillator::default();
+        let mut reference = oscillator.clone();
+        let (mut out, mut expected) = ([0.0f32; 12], [0.0f32; 12]);
+        for block in 0..600 {
+            let pw = [0.3, 0.71, 0.5][block / 200];
+            oscillator.render(OscillatorShape::Slope, 0.0123, pw, &mut out);
+            let ramps = reference.ramps(0.0123, pw, 12);
+            reference.render_block(OscillatorShape::Slope, ramps, slopes, &mut expected);
+            assert_eq!(out.map(f32::to_bits), expected.map(f32::to_bits), "block {block}");
+        }
     }
 
     #[test]

@@ -39,6 +39,15 @@ impl ParameterRamp {
         self.value + self.increment * t
     }
 
+    /// Whether every [`ParameterRamp::next`] of this block returns the current
+    /// value: the increment vanishes when rounded into it (or is zero). Callers
+    /// use it to compute expressions of the value once per block instead of
+    /// per sample, with identical results.
+    #[inline]
+    pub fn is_at_rest(&self) -> bool {
+        (self.value + self.increment).to_bits() == self.value.to_bits()
+    }
+
     /// The value reached so far: store it back as the new state.
     #[inline]
     pub fn value(&self) -> f32 {
@@ -72,6 +81,19 @@ mod tests {
         }
         assert_eq!(ramp.value(), expected);
         assert_ne!(ramp.value(), 0.3, "f32 accumulation differs from the target here");
+    }
+
+    #[test]
+    fn a_ramp_at_rest_stays_put_for_the_whole_block() {
+        // Settled a rounding error short of its target: the increment is lost.
+        let below_half = 0.5 - f32::EPSILON / 4.0;
+        for (state, target, at_rest) in [(0.3, 0.3, true), (below_half, 0.5, true), (0.3, 0.31, false)] {
+            let mut ramp = ParameterRamp::new(state, target, 12);
+            assert_eq!(ramp.is_at_rest(), at_rest, "{state} → {target}");
+            if at_rest {
+                assert!((0..12).all(|_| ramp.next().to_bits() == state.to_bits()));
+            }
+        }
     }
 
     #[test]

@@ -61,8 +61,10 @@ impl SineOscillator {
         (amplitude * sine_no_wrap(self.phase), amplitude * cosine_no_wrap(self.phase))
     }
 
+    /// Moves the phase on by one sample at frequency `f` (clamped to 0.5)
+    /// without reading the table.
     #[inline]
-    fn advance(&mut self, f: f32) {
+    pub fn advance(&mut self, f: f32) {
         let f = f.min(0.5);
         self.phase += f;
         if self.phase >= 1.0 {

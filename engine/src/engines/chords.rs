@@ -6,9 +6,9 @@ use crate::dsp::hysteresis::HysteresisQuantizer;
 use crate::dsp::interpolate::split;
 use crate::dsp::random::Random;
 use crate::dsp::units::{note_to_frequency, semitones_to_ratio};
-use crate::engines::{Block, Engine, EngineParameters};
+use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
 use crate::oscillators::chord_wavetable::ChordWavetableOscillator;
-use crate::oscillators::string_synth::{StringSynthOscillator, REGISTRATION_SIZE};
+use crate::oscillators::string_synth::{StringSynthBank, REGISTRATION_SIZE};
 use crate::tables::{CHORDS, CHORD_FADE_POINTS, CHORD_REGISTRATIONS};
 
 /// Notes in a chord.
@@ -88,7 +88,7 @@ pub struct ChordEngine {
     morph_lp: f32,
     timbre_lp: f32,
     chord_quantizer: HysteresisQuantizer,
-    divide_down: [StringSynthOscillator; VOICES],
+    divide_down: StringSynthBank<VOICES>,
     wavetable: [ChordWavetableOscillator; VOICES],
 }
 
@@ -120,35 +120,51 @@ impl Engine for ChordEngine {
         let stops = registration(self.morph_lp);
         let voicing = voicing(&self.ratios[chord as usize], self.timbre_lp);
 
-        out.fill(0.0);
-        aux.fill(0.0);
         let f0 = note_to_frequency(parameters.note) * 0.998;
         let waveform = (2.15 * (self.morph_lp - 0.535)).max(0.0);
 
-        for (v, (divide_down, wavetable)) in self.divide_down.iter_mut().zip(&mut self.wavetable).enumerate()
-        {
+        // Each voice's wavetable and divide-down parts, rendered apart and then
+        // added into OUT or AUX voice by voice, wavetable first, as the module
+        // adds them. The divide-down parts run together in the bank.
+        let mut wavetable_out = [[0.0; BLOCK_SIZE]; VOICES];
+        let mut wavetable_sounded = [false; VOICES];
+        let mut divide_down_voices = [None; VOICES];
+        for (v, wavetable) in self.wavetable.iter_mut().enumerate() {
             let wavetable_amount = (50.0 * (self.morph_lp - CHORD_FADE_POINTS[v])).clamp(0.0, 1.0);
             let mut divide_down_amount = 1.0 - wavetable_amount;
-            let destination = if voicing.aux_mask & (1 << v) != 0 { &mut *aux } else { &mut *out };
             let note_frequency = f0 * voicing.ratio[v];
             // Divide-down voices fade out between f = 3/32 and 1/8.
             divide_down_amount *= (4.0 - 32.0 * note_frequency).clamp(0.0, 1.0);
             // A voice at exactly 0 is not run at all: its ramps and phase freeze.
             if wavetable_amount != 0.0 {
-                wavetable.render_add(
+                wavetable.render(
                     note_frequency * 1.004,
                     voicing.amplitude[v] * wavetable_amount,
                     waveform,
-                    destination,
+                    &mut wavetable_out[v],
                 );
+                wavetable_sounded[v] = true;
             }
             if divide_down_amount != 0.0 {
-                divide_down.render_add(
-                    note_frequency,
-                    &stops,
-                    voicing.amplitude[v] * divide_down_amount,
-                    destination,
-                );
+                divide_down_voices[v] = Some((note_frequency, voicing.amplitude[v] * divide_down_amount));
+            }
+        }
+        let mut divide_down_out = [[0.0; BLOCK_SIZE]; VOICES];
+        let divide_down_sounded = self.divide_down.render(&divide_down_voices, &stops, &mut divide_down_out);
+
+        out.fill(0.0);
+        aux.fill(0.0);
+        for v in 0..VOICES {
+            let destination = if voicing.aux_mask & (1 << v) != 0 { &mut *aux } else { &mut *out };
+            if wavetable_sounded[v] {
+                for (y, x) in destination.iter_mut().zip(&wavetable_out[v]) {
+                    *y += x;
+                }
+            }
+            if divide_down_sounded[v] {
+                for (y, x) in destination.iter_mut().zip(&divide_down_out[v]) {
+                    *y += x;
+                }
             }
         }
 
@@ -165,7 +181,7 @@ impl Engine for ChordEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engines::{TriggerState, BLOCK_SIZE};
+    use crate::engines::TriggerState;
 
     /// Voicing of the spec's table (engines-4-7.md §3.5) for step `step`:
     /// (note, octave multiplier of ¼, weight: 0 plain, 1 for 1 − F, 2 for F).

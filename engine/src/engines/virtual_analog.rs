@@ -22,6 +22,8 @@ pub struct VirtualAnalogEngine {
     square_gain: f32,
     saw_gain: f32,
     temp: Block,
+    /// The last block's settings and the parameters they came from.
+    settings: Option<([u32; 4], Settings)>,
 }
 
 /// Smoothstep, applied twice to give plateaus at each interval.
@@ -41,6 +43,61 @@ fn detuning(harmonics: f32) -> f32 {
     sign * (a + (b - a) * squash(squash(fractional)))
 }
 
+/// Everything engine 0 derives from its parameters for a block.
+#[derive(Clone, Copy, Debug, Default)]
+struct Settings {
+    primary_f: f32,
+    auxiliary_f: f32,
+    primary_sync_f: f32,
+    auxiliary_sync_f: f32,
+    shape: f32,
+    pw: f32,
+    square_pw: f32,
+    square_sync_f: f32,
+    square_gain: f32,
+    saw_pw: f32,
+    saw_shape: f32,
+    saw_gain: f32,
+    norm: f32,
+}
+
+impl Settings {
+    fn new(parameters: &EngineParameters) -> Self {
+        let note = parameters.note;
+        let timbre = parameters.timbre;
+        let morph = parameters.morph;
+        let sync_amount = timbre * timbre;
+        let auxiliary_detune = detuning(parameters.harmonics);
+
+        let square_sync_ratio = if timbre < 0.5 { 0.0 } else { (timbre - 0.5) * (timbre - 0.5) * 4.0 * 48.0 };
+        let square_gain = (timbre * 8.0).min(1.0);
+
+        let mut saw_pw = if morph < 0.5 { morph + 0.5 } else { 1.0 - (morph - 0.5) * 2.0 };
+        saw_pw *= 1.1;
+        let saw_gain = (8.0 * (1.0 - morph)).clamp(0.02, 1.0);
+        Self {
+            primary_f: note_to_frequency(note),
+            auxiliary_f: note_to_frequency(note + auxiliary_detune),
+            primary_sync_f: note_to_frequency(note + sync_amount * 48.0),
+            auxiliary_sync_f: note_to_frequency(note + auxiliary_detune + sync_amount * 48.0),
+            shape: (morph * 1.5).clamp(0.0, 1.0),
+            pw: (0.5 + (morph - 0.66) * 1.46).clamp(0.5, 0.995),
+            square_pw: (1.3 * timbre - 0.15).clamp(0.005, 0.5),
+            square_sync_f: note_to_frequency(note + square_sync_ratio),
+            square_gain,
+            saw_pw: saw_pw.clamp(0.005, 1.0),
+            saw_shape: (10.0 - 21.0 * morph).clamp(0.0, 1.0),
+            saw_gain,
+            norm: 1.0 / square_gain.max(saw_gain),
+        }
+    }
+}
+
+/// The parameters that [`Settings`] depend on, bit for bit.
+fn settings_key(parameters: &EngineParameters) -> [u32; 4] {
+    [parameters.note, parameters.timbre, parameters.morph, parameters.harmonics].map(f32::to_bits)
+}
+
 impl Engine for VirtualAnalogEngine {
     fn render(
         &mut self,
@@ -50,43 +107,26 @@ impl Engine for VirtualAnalogEngine {
         aux: &mut Block,
         _already_enveloped: &mut bool,
     ) {
-        let note = parameters.note;
-        let timbre = parameters.timbre;
-        let morph = parameters.morph;
-        let sync_amount = timbre * timbre;
-        let auxiliary_detune = detuning(parameters.harmonics);
-        let primary_f = note_to_frequency(note);
-        let auxiliary_f = note_to_frequency(note + auxiliary_detune);
-        let primary_sync_f = note_to_frequency(note + sync_amount * 48.0);
-        let auxiliary_sync_f = note_to_frequency(note + auxiliary_detune + sync_amount * 48.0);
-
-        let shape = (morph * 1.5).clamp(0.0, 1.0);
-        let pw = (0.5 + (morph - 0.66) * 1.46).clamp(0.5, 0.995);
+        // Steady knobs give the same settings block after block: keep them.
+        let key = settings_key(parameters);
+        if self.settings.map(|(cached_key, _)| cached_key) != Some(key) {
+            self.settings = Some((key, Settings::new(parameters)));
+        }
+        let s = self.settings.map(|(_, settings)| settings).unwrap_or_default();
 
         // AUX: the OUT buffer is scratch for the primary oscillator.
-        self.primary.render(true, primary_f, primary_sync_f, pw, shape, out);
-        self.auxiliary.render(true, auxiliary_f, auxiliary_sync_f, pw, shape, aux);
+        self.primary.render(true, s.primary_f, s.primary_sync_f, s.pw, s.shape, out);
+        self.auxiliary.render(true, s.auxiliary_f, s.auxiliary_sync_f, s.pw, s.shape, aux);
         for (a, o) in aux.iter_mut().zip(out.iter()) {
             *a = (*a - *o) * 0.5;
         }
 
-        let square_pw = (1.3 * timbre - 0.15).clamp(0.005, 0.5);
-        let square_sync_ratio = if timbre < 0.5 { 0.0 } else { (timbre - 0.5) * (timbre - 0.5) * 4.0 * 48.0 };
-        let square_gain = (timbre * 8.0).min(1.0);
+        self.sync.render(true, s.primary_f, s.square_sync_f, s.square_pw, 1.0, &mut self.temp);
+        self.variable_saw.render(s.auxiliary_f, s.saw_pw, s.saw_shape, out);
 
-        let mut saw_pw = if morph < 0.5 { morph + 0.5 } else { 1.0 - (morph - 0.5) * 2.0 };
-        saw_pw *= 1.1;
-        let saw_pw = saw_pw.clamp(0.005, 1.0);
-        let saw_shape = (10.0 - 21.0 * morph).clamp(0.0, 1.0);
-        let saw_gain = (8.0 * (1.0 - morph)).clamp(0.02, 1.0);
-
-        let square_sync_f = note_to_frequency(note + square_sync_ratio);
-        self.sync.render(true, primary_f, square_sync_f, square_pw, 1.0, &mut self.temp);
-        self.variable_saw.render(auxiliary_f, saw_pw, saw_shape, out);
-
-        let norm = 1.0 / square_gain.max(saw_gain);
-        let mut square_gain_ramp = ParameterRamp::new(self.square_gain, square_gain * 0.3 * norm, BLOCK_SIZE);
-        let mut saw_gain_ramp = ParameterRamp::new(self.saw_gain, saw_gain * 0.5 * norm, BLOCK_SIZE);
+        let mut square_gain_ramp =
+            ParameterRamp::new(self.square_gain, s.square_gain * 0.3 * s.norm, BLOCK_SIZE);
+        let mut saw_gain_ramp = ParameterRamp::new(self.saw_gain, s.saw_gain * 0.5 * s.norm, BLOCK_SIZE);
         for (o, square) in out.iter_mut().zip(self.temp.iter()) {
             *o = *o * saw_gain_ramp.next() + square_gain_ramp.next() * *square;
         }

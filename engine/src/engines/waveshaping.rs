@@ -2,7 +2,7 @@
 //! waveshaper and a wavefolder; AUX crossfades a sine into a second folder
 //! (engines-0-3.md §C).
 
-use crate::dsp::interpolate::{interpolate_hermite, split};
+use crate::dsp::interpolate::{hermite_at, hermite_position, split};
 use crate::dsp::oscillator::{Oscillator, OscillatorShape};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
@@ -10,6 +10,9 @@ use crate::dsp::sine::sine;
 use crate::dsp::units::note_to_frequency;
 use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
 use crate::tables::{LUT_FOLD, LUT_FOLD_2, LUT_WS};
+
+// The two folders are read at one shared position.
+const _: () = assert!(LUT_FOLD.len() == LUT_FOLD_2.len());
 
 /// State of engine 1.
 #[derive(Clone, Debug, Default)]
@@ -90,8 +93,12 @@ impl Engine for WaveshapingEngine {
 
         // Three passes over the block rather than one: each pass is short enough
         // for the CPU to overlap its iterations.
+        // With the shape at rest, every sample reads the same pair of curves.
+        let shape_at_rest = shape.is_at_rest();
+        let resting_curve = split(shape.value() * 3.9999);
         for o in out.iter_mut() {
-            let (curve, curve_fractional) = split(shape.next() * 3.9999);
+            let (curve, curve_fractional) =
+                if shape_at_rest { resting_curve } else { split(shape.next() * 3.9999) };
             let curve = curve as usize;
             let (index, fractional) = split(*o * 127.0 + 128.0);
             // BLEP overshoot beyond ±1.0079 leaves the table; the original wraps
@@ -106,8 +113,10 @@ impl Engine for WaveshapingEngine {
         let mut fold_2 = [0.0f32; BLOCK_SIZE];
         for (o, f2) in out.iter_mut().zip(fold_2.iter_mut()) {
             let fold_index = *o * wavefolder_gain.next() + 0.5;
-            *o = interpolate_hermite(&LUT_FOLD, fold_index, 512.0);
-            *f2 = -interpolate_hermite(&LUT_FOLD_2, fold_index, 512.0);
+            // Both folders have the same length: one position serves both.
+            let (i, fractional) = hermite_position(LUT_FOLD.len(), fold_index, 512.0);
+            *o = hermite_at(&LUT_FOLD, i, fractional);
+            *f2 = -hermite_at(&LUT_FOLD_2, i, fractional);
         }
 
         for (a, f2) in aux.iter_mut().zip(fold_2.iter()) {

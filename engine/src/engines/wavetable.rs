@@ -7,7 +7,7 @@ use crate::dsp::interpolate::{hermite, split};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::units::{note_to_frequency, A0};
-use crate::engines::{Block, Engine, EngineParameters};
+use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
 use crate::tables::INTEGRATED_WAVES;
 
 /// Samples stored per wave: 256 plus 4 guard samples for the 4-point read.
@@ -93,6 +93,17 @@ impl Default for WavetableEngine {
     }
 }
 
+/// Where one sample reads the terrain, and its output gain and smoothing.
+#[derive(Clone, Copy, Debug, Default)]
+struct ReadPosition {
+    cell: (i32, i32, i32),
+    cell_fractions: [f32; 3],
+    index: usize,
+    fraction: f32,
+    gain: f32,
+    cutoff: f32,
+}
+
 #[inline]
 fn lerp(a: f32, b: f32, t: f32) -> f32 {
     a + (b - a) * t
@@ -125,17 +136,16 @@ impl Engine for WavetableEngine {
             ParameterRamp::new(self.previous_z, quantize_position(self.smoothed_z, quantization), size);
         let mut f0_ramp = ParameterRamp::new(self.previous_f0, f0, size);
 
-        // Local copies keep the per-sample state in registers.
-        let (mut phase, mut differentiator) = (self.phase, self.differentiator);
-        let (mut x_lp, mut y_lp, mut z_lp) = (self.x_lp, self.y_lp, self.z_lp);
-        // The cell of the terrain changes rarely: look its waves up only then.
-        let mut cell = (-1, -1, -1);
-        let mut waves = cell_waves(0, 0, 0);
-
-        for (o, a) in out.iter_mut().zip(aux.iter_mut()) {
+        // Three passes over the block, each short enough for the CPU to overlap
+        // its samples: the controls and read positions (with their recursive
+        // smoothing), then the eight wave reads and the trilinear mix (independent
+        // per sample), then the differentiator.
+        let mut positions = [ReadPosition::default(); BLOCK_SIZE];
+        let (mut phase, mut x_lp, mut y_lp, mut z_lp) = (self.phase, self.x_lp, self.y_lp, self.z_lp);
+        for position in positions.iter_mut() {
             let f = f0_ramp.next();
-            let gain = (1.0 / (f * 131_072.0)) * (0.95 - f);
-            let cutoff = (256.0 * f).min(1.0);
+            position.gain = (1.0 / (f * 131_072.0)) * (0.95 - f);
+            position.cutoff = (256.0 * f).min(1.0);
 
             x_lp += lp_coefficient * (x_ramp.next() - x_lp);
             y_lp += lp_coefficient * (y_ramp.next() - y_lp);
@@ -143,10 +153,8 @@ impl Engine for WavetableEngine {
             let (x, x_fraction) = split(x_lp);
             let (y, y_fraction) = split(y_lp);
             let (z, z_fraction) = split(z_lp);
-            if (x, y, z) != cell {
-                cell = (x, y, z);
-                waves = cell_waves(x, y, z);
-            }
+            position.cell = (x, y, z);
+            position.cell_fractions = [x_fraction, y_fraction, z_fraction];
 
             phase += f;
             if phase >= 1.0 {
@@ -154,15 +162,28 @@ impl Engine for WavetableEngine {
             }
             let (index, fraction) = split(phase * 256.0);
             // The phase is below 1, so the index is at most 255.
-            let index = (index as usize).min(255);
+            position.index = (index as usize).min(255);
+            position.fraction = fraction;
+        }
 
+        // The cell of the terrain changes rarely: look its waves up only then.
+        let mut cell = (-1, -1, -1);
+        let mut waves = cell_waves(0, 0, 0);
+        let mut mixes = [0.0f32; BLOCK_SIZE];
+        for (mix, position) in mixes.iter_mut().zip(&positions) {
+            if position.cell != cell {
+                cell = position.cell;
+                waves = cell_waves(cell.0, cell.1, cell.2);
+            }
             // 4-point Hermite reads of the eight integrated waves, between their
             // samples index + 1 and index + 2.
+            let (index, fraction) = (position.index, position.fraction);
             let mut samples = [0.0; 8];
             for (sample, wave) in samples.iter_mut().zip(&waves) {
                 let [s0, s1, s2, s3] = [wave[index], wave[index + 1], wave[index + 2], wave[index + 3]];
                 *sample = hermite(s0 as f32, s1 as f32, s2 as f32, s3 as f32, fraction);
             }
+            let [x_fraction, y_fraction, z_fraction] = position.cell_fractions;
             let z0 = lerp(
                 lerp(samples[0], samples[1], x_fraction),
                 lerp(samples[2], samples[3], x_fraction),
@@ -173,12 +194,15 @@ impl Engine for WavetableEngine {
                 lerp(samples[6], samples[7], x_fraction),
                 y_fraction,
             );
-            let mix = lerp(z0, z1, z_fraction);
+            *mix = lerp(z0, z1, z_fraction);
+        }
 
+        let mut differentiator = self.differentiator;
+        for (((o, a), mix), position) in out.iter_mut().zip(aux.iter_mut()).zip(&mixes).zip(&positions) {
             // The real module reaches ±5·10⁴ here at subsonic notes (below about
             // MIDI note −10), for seconds: the differentiator's state decays at
             // 256·f per sample while the gain grows as 1/f.
-            *o = differentiator.process(cutoff, mix) * gain;
+            *o = differentiator.process(position.cutoff, *mix) * position.gain;
             *a = ((*o * 32.0) as i32) as f32 / 32.0;
         }
 
@@ -194,7 +218,7 @@ impl Engine for WavetableEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engines::{TriggerState, BLOCK_SIZE};
+    use crate::engines::TriggerState;
 
     fn render(
         engine: &mut WavetableEngine,

@@ -21,48 +21,74 @@ fn min(a: f32, b: f32) -> f32 {
     }
 }
 
-/// The grain window at `phase` (0 to 1 in the period), between 0 and 0.5.
+/// The grain window for one value of the shape parameter: everything in it
+/// that does not depend on the phase, so that a block with the shape at rest
+/// computes it once.
 ///
 /// `shape` 0 to 1/3 widens a Hann blip from 1/16 of the period to all of it,
 /// 1/3 to 2/3 moves its peak toward the start, 2/3 to 1 shortens a decaying
 /// half cosine.
-#[inline]
-fn carrier(phase: f32, shape: f32) -> f32 {
-    // `split(shape · 3)` by comparisons: the same bits for the shapes that occur
-    // (above -1/3), without a float-to-int conversion.
-    let position = shape * 3.0;
-    let (segment, start) = if position < 1.0 {
-        (0, 0.0)
-    } else if position < 2.0 {
-        (1, 1.0)
-    } else if position < 3.0 {
-        (2, 2.0)
-    } else {
-        (3, 3.0)
-    };
-    let t = 1.0 - (position - start);
-    let window_phase = match segment {
-        // Cube first, then the constant: the other grouping rounds differently
-        // and misses the reference renders.
-        0 => min(phase * (1.0 + t * t * t * 15.0), 1.0) + 0.75,
-        1 => {
-            // Here the constant comes first (checked against the reference renders).
-            let breakpoint = 0.001 + 0.499 * t * t * t;
-            let skewed = if phase < breakpoint {
-                // The slope is divided out first, unlike the decay branch below.
-                phase * (0.5 / breakpoint)
-            } else {
-                0.5 + (phase - breakpoint) * 0.5 / (1.0 - breakpoint)
-            };
-            skewed + 0.75
+#[derive(Clone, Copy, Debug)]
+enum Window {
+    /// A Hann blip, squeezed into `1 / slope` of the period.
+    Blip { slope: f32 },
+    /// A Hann window peaking at `breakpoint`; `rise` is `0.5 / breakpoint`.
+    Skewed { breakpoint: f32, rise: f32 },
+    /// A half cosine decaying over `0.5 / slope` of the period.
+    Decay { slope: f32 },
+}
+
+impl Window {
+    #[inline]
+    fn new(shape: f32) -> Self {
+        // `split(shape · 3)` by comparisons: the same bits for the shapes that occur
+        // (above -1/3), without a float-to-int conversion.
+        let position = shape * 3.0;
+        let (segment, start) = if position < 1.0 {
+            (0, 0.0)
+        } else if position < 2.0 {
+            (1, 1.0)
+        } else if position < 3.0 {
+            (2, 2.0)
+        } else {
+            (3, 3.0)
+        };
+        let t = 1.0 - (position - start);
+        match segment {
+            // Cube first, then the constant: the other grouping rounds differently
+            // and misses the reference renders.
+            0 => Window::Blip { slope: 1.0 + t * t * t * 15.0 },
+            1 => {
+                // Here the constant comes first (checked against the reference renders).
+                let breakpoint = 0.001 + 0.499 * t * t * t;
+                // The slope is divided out first, unlike the decay branch of `at`.
+                Window::Skewed { breakpoint, rise: 0.5 / breakpoint }
+            }
+            _ => {
+                let u = 1.0 - t;
+                // Grouped like segment 0; no reference render reaches this segment.
+                Window::Decay { slope: 0.5 + u * u * u * 14.5 }
+            }
         }
-        _ => {
-            let u = 1.0 - t;
-            // Grouped like segment 0; no reference render reaches this segment.
-            min(0.25 + phase * (0.5 + u * u * u * 14.5), 0.75)
-        }
-    };
-    (sine(window_phase) + 1.0) * 0.25
+    }
+
+    /// The window at `phase` (0 to 1 in the period), between 0 and 0.5.
+    #[inline]
+    fn at(self, phase: f32) -> f32 {
+        let window_phase = match self {
+            Window::Blip { slope } => min(phase * slope, 1.0) + 0.75,
+            Window::Skewed { breakpoint, rise } => {
+                let skewed = if phase < breakpoint {
+                    phase * rise
+                } else {
+                    0.5 + (phase - breakpoint) * 0.5 / (1.0 - breakpoint)
+                };
+                skewed + 0.75
+            }
+            Window::Decay { slope } => min(0.25 + phase * slope, 0.75),
+        };
+        (sine(window_phase) + 1.0) * 0.25
+    }
 }
 
 /// The window times the formant sine, with `bleed` of the bare window mixed in.
@@ -102,6 +128,14 @@ impl<const N: usize> Default for GrainletOscillator<N> {
     }
 }
 
+/// One block's parameter ramps of a [`GrainletOscillator`].
+struct GrainletRamps<const N: usize> {
+    carrier_fm: ParameterRamp,
+    formant_fm: [ParameterRamp; N],
+    shape: ParameterRamp,
+    bleed: ParameterRamp,
+}
+
 impl<const N: usize> GrainletOscillator<N> {
     /// Renders one block of grains at `carrier_frequency`, formant `k` at
     /// `formant_frequency[k]` into `out[k]` (frequencies normalised).
@@ -111,19 +145,53 @@ impl<const N: usize> GrainletOscillator<N> {
         formant_frequency: [f32; N],
         carrier_shape: f32,
         carrier_bleed: f32,
+        out: [&mut Block; N],
+    ) {
+        let ramps = self.ramps(carrier_frequency, formant_frequency, carrier_shape, carrier_bleed);
+        let shape = ramps.shape;
+        // The window's shape terms (one of them a division) are the same for
+        // every sample while the shape rests.
+        if shape.is_at_rest() {
+            let resting_window = Window::new(shape.value());
+            self.render_block(ramps, |_| resting_window, out);
+        } else {
+            self.render_block(ramps, Window::new, out);
+        }
+    }
+
+    /// This block's parameter ramps.
+    #[inline]
+    fn ramps(
+        &self,
+        carrier_frequency: f32,
+        formant_frequency: [f32; N],
+        carrier_shape: f32,
+        carrier_bleed: f32,
+    ) -> GrainletRamps<N> {
+        let carrier_frequency = carrier_frequency.min(MAX_CARRIER_FREQUENCY);
+        GrainletRamps {
+            carrier_fm: ParameterRamp::new(self.carrier_frequency, carrier_frequency, BLOCK_SIZE),
+            formant_fm: std::array::from_fn(|k| {
+                ParameterRamp::new(
+                    self.formant_frequency[k],
+                    formant_frequency[k].min(MAX_FORMANT_FREQUENCY),
+                    BLOCK_SIZE,
+                )
+            }),
+            shape: ParameterRamp::new(self.carrier_shape, carrier_shape, BLOCK_SIZE),
+            bleed: ParameterRamp::new(self.carrier_bleed, carrier_bleed, BLOCK_SIZE),
+        }
+    }
+
+    /// The sample loop; `window` gives the grain window for a shape value.
+    #[inline(always)]
+    fn render_block(
+        &mut self,
+        ramps: GrainletRamps<N>,
+        window: impl Fn(f32) -> Window,
         mut out: [&mut Block; N],
     ) {
-        let carrier_frequency = carrier_frequency.min(MAX_CARRIER_FREQUENCY);
-        let mut carrier_fm = ParameterRamp::new(self.carrier_frequency, carrier_frequency, BLOCK_SIZE);
-        let mut formant_fm: [ParameterRamp; N] = std::array::from_fn(|k| {
-            ParameterRamp::new(
-                self.formant_frequency[k],
-                formant_frequency[k].min(MAX_FORMANT_FREQUENCY),
-                BLOCK_SIZE,
-            )
-        });
-        let mut shape = ParameterRamp::new(self.carrier_shape, carrier_shape, BLOCK_SIZE);
-        let mut bleed = ParameterRamp::new(self.carrier_bleed, carrier_bleed, BLOCK_SIZE);
+        let GrainletRamps { mut carrier_fm, mut formant_fm, mut shape, mut bleed } = ramps;
         let mut carrier_phase = self.carrier_phase;
         let mut formant_phase = self.formant_phase;
         let mut next_sample = self.next_sample;
@@ -142,9 +210,9 @@ impl<const N: usize> GrainletOscillator<N> {
                 let reset_time = carrier_phase / f0;
                 let shape_before = shape.subsample(1.0 - reset_time);
                 let bleed_before = bleed.subsample(1.0 - reset_time);
-                let window_before = carrier(1.0, shape_before);
+                let window_before = window(shape_before).at(1.0);
                 let bleed_after = bleed.subsample(1.0);
-                let window_after = carrier(0.0, shape.subsample(1.0));
+                let window_after = window(shape.subsample(1.0)).at(0.0);
                 for k in 0..N {
                     let before =
                         grainlet(window_before, formant_phase[k] + (1.0 - reset_time) * f1[k], bleed_before);
@@ -163,7 +231,7 @@ impl<const N: usize> GrainletOscillator<N> {
                 }
             }
 
-            let window = carrier(carrier_phase, shape.next());
+            let window = window(shape.next()).at(carrier_phase);
             let bleed = bleed.next();
             for (k, channel) in out.iter_mut().enumerate() {
                 next_sample[k] += grainlet(window, formant_phase[k], bleed);
@@ -188,24 +256,41 @@ mod tests {
     #[test]
     fn window_is_a_hann_blip_of_a_sixteenth_period_at_shape_zero() {
         // Shape 0: the window rises and falls within the first 1/16 of the period.
-        assert!(carrier(0.0, 0.0).abs() < 1e-6);
-        assert!((carrier(1.0 / 32.0, 0.0) - 0.5).abs() < 1e-4, "{}", carrier(1.0 / 32.0, 0.0));
+        assert!(Window::new(0.0).at(0.0).abs() < 1e-6);
+        assert!((Window::new(0.0).at(1.0 / 32.0) - 0.5).abs() < 1e-4, "{}", Window::new(0.0).at(1.0 / 32.0));
         for phase in [1.0 / 16.0, 0.1, 0.5, 0.9] {
-            assert!(carrier(phase, 0.0).abs() < 1e-6, "{phase}");
+            assert!(Window::new(0.0).at(phase).abs() < 1e-6, "{phase}");
         }
     }
 
     #[test]
     fn window_spans_the_period_at_one_third_and_decays_from_the_start_at_one() {
         let third = 1.0 / 3.0;
-        assert!((carrier(0.5, third) - 0.5).abs() < 1e-3);
-        assert!(carrier(0.05, third) < 0.02);
+        assert!((Window::new(third).at(0.5) - 0.5).abs() < 1e-3);
+        assert!(Window::new(third).at(0.05) < 0.02);
         // Shape 2/3: a half cosine from its maximum over the whole period...
-        assert!((carrier(0.0, 2.0 / 3.0) - 0.5).abs() < 1e-6);
-        assert!((carrier(0.5, 2.0 / 3.0) - 0.25).abs() < 1e-3);
+        assert!((Window::new(2.0 / 3.0).at(0.0) - 0.5).abs() < 1e-6);
+        assert!((Window::new(2.0 / 3.0).at(0.5) - 0.25).abs() < 1e-3);
         // ...shortening to 1/30 of the period as the shape approaches 1.
-        assert!((carrier(0.0, 0.99999) - 0.5).abs() < 1e-6);
-        assert!(carrier(1.0 / 30.0 + 0.001, 0.99999).abs() < 1e-6);
+        assert!((Window::new(0.99999).at(0.0) - 0.5).abs() < 1e-6);
+        assert!(Window::new(0.99999).at(1.0 / 30.0 + 0.001).abs() < 1e-6);
+    }
+
+    #[test]
+    fn resting_shape_gives_the_bits_of_a_per_sample_window() {
+        let mut oscillator = GrainletOscillator::<2>::default();
+        let mut reference = oscillator.clone();
+        for block in 0..800 {
+            // One shape in each of the window's segments.
+            let shape = [0.2, 0.5, 0.8, 1.0][block / 200];
+            let (f0, formants, bleed) = (0.0071, [0.043, 0.061], 0.2 + 0.01 * (block % 3) as f32);
+            let (mut a, mut b, mut x, mut y) =
+                ([0.0; BLOCK_SIZE], [0.0; BLOCK_SIZE], [0.0; BLOCK_SIZE], [0.0; BLOCK_SIZE]);
+            oscillator.render(f0, formants, shape, bleed, [&mut a, &mut b]);
+            let ramps = reference.ramps(f0, formants, shape, bleed);
+            reference.render_block(ramps, Window::new, [&mut x, &mut y]);
+            assert_eq!([a, b].map(|c| c.map(f32::to_bits)), [x, y].map(|c| c.map(f32::to_bits)), "{block}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ use crate::dsp::polyblep::{
     next_blep_sample, next_integrated_blep_sample, this_blep_sample, this_integrated_blep_sample,
 };
 use crate::dsp::ramp::ParameterRamp;
+use crate::oscillators::variable_shape::slopes;
 
 const MAX_FREQUENCY: f32 = 0.25;
 /// Height of the plateau above the saw's top.
@@ -38,13 +39,39 @@ impl Default for VariableSawOscillator {
 impl VariableSawOscillator {
     /// Renders a block. `waveshape` 0 = notched saw, 1 = triangle peaking at `pw`.
     pub fn render(&mut self, frequency: f32, pw: f32, waveshape: f32, out: &mut [f32]) {
+        let ramps = self.ramps(frequency, pw, waveshape, out.len());
+        let pwm = ramps[1];
+        // As in the shape oscillator: no divisions per sample while the width rests.
+        if pwm.is_at_rest() {
+            let resting_slopes = slopes(pwm.value());
+            self.render_block(ramps, |_| resting_slopes, out);
+        } else {
+            self.render_block(ramps, slopes, out);
+        }
+    }
+
+    /// This block's ramps of frequency, width and shape.
+    #[inline]
+    fn ramps(&self, frequency: f32, pw: f32, waveshape: f32, size: usize) -> [ParameterRamp; 3] {
         let frequency = frequency.min(MAX_FREQUENCY);
         let pw =
             if frequency >= MAX_FREQUENCY { 0.5 } else { pw.clamp(frequency * 2.0, 1.0 - 2.0 * frequency) };
-        let size = out.len();
-        let mut fm = ParameterRamp::new(self.frequency, frequency, size);
-        let mut pwm = ParameterRamp::new(self.pw, pw, size);
-        let mut waveshape_modulation = ParameterRamp::new(self.waveshape, waveshape, size);
+        [
+            ParameterRamp::new(self.frequency, frequency, size),
+            ParameterRamp::new(self.pw, pw, size),
+            ParameterRamp::new(self.waveshape, waveshape, size),
+        ]
+    }
+
+    /// The sample loop, with `slopes` giving the triangle's slopes for each width.
+    #[inline(always)]
+    fn render_block(
+        &mut self,
+        ramps: [ParameterRamp; 3],
+        slopes: impl Fn(f32) -> (f32, f32),
+        out: &mut [f32],
+    ) {
+        let [mut fm, mut pwm, mut waveshape_modulation] = ramps;
         let mut next_sample = self.next_sample;
 
         for y in out.iter_mut() {
@@ -55,8 +82,7 @@ impl VariableSawOscillator {
             let waveshape = waveshape_modulation.next();
             let triangle_amount = waveshape;
             let notch_amount = 1.0 - waveshape;
-            let slope_up = 1.0 / pw;
-            let slope_down = 1.0 / (1.0 - pw);
+            let (slope_up, slope_down) = slopes(pw);
 
             self.phase += f;
             if !self.high && self.phase >= pw {
@@ -98,6 +124,21 @@ impl VariableSawOscillator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resting_width_gives_the_bits_of_per_sample_slopes() {
+        let mut oscillator = VariableSawOscillator::default();
+        let mut reference = oscillator.clone();
+        let (mut out, mut expected) = ([0.0f32; 12], [0.0f32; 12]);
+        for block in 0..600 {
+            let pw = [0.3, 0.71, 0.5][block / 200];
+            let (f, shape) = (0.0093, 0.2 + 0.001 * (block % 5) as f32);
+            oscillator.render(f, pw, shape, &mut out);
+            let ramps = reference.ramps(f, pw, shape, 12);
+            reference.render_block(ramps, slopes, &mut expected);
+            assert_eq!(out.map(f32::to_bits), expected.map(f32::to_bits), "block {block}");
+        }
+    }
 
     #[test]
     fn saw_with_notch_has_the_period_and_plateau() {

@@ -58,6 +58,12 @@ impl Shape {
     }
 }
 
+/// Rise and fall rates of the triangle for a pulse width: `1/pw`, `1/(1 − pw)`.
+#[inline]
+pub(crate) fn slopes(pw: f32) -> (f32, f32) {
+    (1.0 / pw, 1.0 / (1.0 - pw))
+}
+
 impl VariableShapeOscillator {
     /// Renders a block. `waveshape` 0 = triangle, 0.5 = saw, 1 = pulse.
     pub fn render(
@@ -69,15 +75,50 @@ impl VariableShapeOscillator {
         waveshape: f32,
         out: &mut [f32],
     ) {
+        let ramps = self.ramps(master_frequency, frequency, pw, waveshape, out.len());
+        let pwm = ramps[2];
+        // The slopes' two divisions per sample are the oscillator's dearest
+        // steps; with the width at rest they are the same every sample.
+        if pwm.is_at_rest() {
+            let resting_slopes = slopes(pwm.value());
+            self.render_block(enable_sync, ramps, |_| resting_slopes, out);
+        } else {
+            self.render_block(enable_sync, ramps, slopes, out);
+        }
+    }
+
+    /// This block's ramps of master frequency, frequency, width and shape.
+    #[inline]
+    fn ramps(
+        &self,
+        master_frequency: f32,
+        frequency: f32,
+        pw: f32,
+        waveshape: f32,
+        size: usize,
+    ) -> [ParameterRamp; 4] {
         let master_frequency = master_frequency.min(MAX_FREQUENCY);
         let frequency = frequency.min(MAX_FREQUENCY);
         let pw =
             if frequency >= MAX_FREQUENCY { 0.5 } else { pw.clamp(frequency * 2.0, 1.0 - 2.0 * frequency) };
-        let size = out.len();
-        let mut master_fm = ParameterRamp::new(self.master_frequency, master_frequency, size);
-        let mut fm = ParameterRamp::new(self.slave_frequency, frequency, size);
-        let mut pwm = ParameterRamp::new(self.pw, pw, size);
-        let mut waveshape_modulation = ParameterRamp::new(self.waveshape, waveshape, size);
+        [
+            ParameterRamp::new(self.master_frequency, master_frequency, size),
+            ParameterRamp::new(self.slave_frequency, frequency, size),
+            ParameterRamp::new(self.pw, pw, size),
+            ParameterRamp::new(self.waveshape, waveshape, size),
+        ]
+    }
+
+    /// The sample loop, with `slopes` giving the triangle's slopes for each width.
+    #[inline(always)]
+    fn render_block(
+        &mut self,
+        enable_sync: bool,
+        ramps: [ParameterRamp; 4],
+        slopes: impl Fn(f32) -> (f32, f32),
+        out: &mut [f32],
+    ) {
+        let [mut master_fm, mut fm, mut pwm, mut waveshape_modulation] = ramps;
         let mut next_sample = self.next_sample;
 
         for y in out.iter_mut() {
@@ -91,12 +132,13 @@ impl VariableShapeOscillator {
             let f = fm.next();
             let pw = pwm.next();
             let waveshape = waveshape_modulation.next();
+            let (slope_up, slope_down) = slopes(pw);
             let shape = Shape {
                 pw,
                 square_amount: ((waveshape - 0.5).max(0.0)) * 2.0,
                 triangle_amount: (1.0 - waveshape * 2.0).max(0.0),
-                slope_up: 1.0 / pw,
-                slope_down: 1.0 / (1.0 - pw),
+                slope_up,
+                slope_down,
             };
 
             if enable_sync {
@@ -182,6 +224,22 @@ mod tests {
             out.extend_from_slice(&block);
         }
         out.split_off(1200)
+    }
+
+    #[test]
+    fn resting_width_gives_the_bits_of_per_sample_slopes() {
+        let mut oscillator = VariableShapeOscillator::default();
+        let mut reference = oscillator.clone();
+        let (mut out, mut expected) = ([0.0f32; 12], [0.0f32; 12]);
+        for block in 0..600 {
+            // Width steps, then rests (ramps settle within a few blocks).
+            let pw = [0.3, 0.71, 0.5][block / 200];
+            let (master, slave, shape) = (0.0071, 0.0193, 0.3 + 0.001 * (block % 7) as f32);
+            oscillator.render(true, master, slave, pw, shape, &mut out);
+            let ramps = reference.ramps(master, slave, pw, shape, 12);
+            reference.render_block(true, ramps, slopes, &mut expected);
+            assert_eq!(out.map(f32::to_bits), expected.map(f32::to_bits), "block {block}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::engines::{
     ENGINE_COUNT,
 };
 use lpg::LpgEnvelope;
-use post_processor::{ChannelPostProcessor, GateSettings};
+use post_processor::{GateSettings, PostProcessor};
 
 /// The speech engine's index: the voice gives it a few special controls.
 const SPEECH_ENGINE: usize = 7;
@@ -106,8 +106,7 @@ pub struct Voice {
     engine_cv: f32,
     decay_envelope: DecayEnvelope,
     lpg_envelope: LpgEnvelope,
-    out_post_processor: ChannelPostProcessor,
-    aux_post_processor: ChannelPostProcessor,
+    post_processor: PostProcessor,
     trigger_state: bool,
     previous_note: f32,
     trigger_delay: DelayLine<8>,
@@ -132,8 +131,7 @@ impl Voice {
             engine_cv: 0.0,
             decay_envelope: DecayEnvelope::default(),
             lpg_envelope: LpgEnvelope::default(),
-            out_post_processor: ChannelPostProcessor::default(),
-            aux_post_processor: ChannelPostProcessor::default(),
+            post_processor: PostProcessor::default(),
             trigger_state: false,
             previous_note: 0.0,
             trigger_delay: DelayLine::default(),
@@ -196,7 +194,7 @@ impl Voice {
             if let Some(engine) = self.engines[engine_index].as_mut() {
                 engine.reset();
             }
-            self.out_post_processor.reset_limiter();
+            self.post_processor.reset_out_limiter();
             self.previous_engine_index = Some(engine_index);
         }
         let info = &ENGINES[engine_index];
@@ -298,8 +296,12 @@ impl Voice {
             frequency: self.lpg_envelope.frequency(),
             hf_bleed: self.lpg_envelope.hf_bleed(),
         };
-        self.out_post_processor.process(info.out_gain, gate, &mut self.out_buffer, out);
-        self.aux_post_processor.process(info.aux_gain, gate, &mut self.aux_buffer, aux);
+        self.post_processor.process(
+            [info.out_gain, info.aux_gain],
+            gate,
+            [&mut self.out_buffer, &mut self.aux_buffer],
+            [out, aux],
+        );
     }
 }
 

@@ -72,8 +72,8 @@ impl ModalVoice {
             excitation[0] = amplitude * semitones_to_ratio((cutoff * cutoff) * 24.0) / cutoff;
         }
 
-        self.excitation_filter.flush_subnormal();
-        self.resonator.flush_subnormal();
+        self.excitation_filter.flush_negligible();
+        self.resonator.flush_negligible();
 
         let excitation_coefficients = ResonatorCoefficients::new(&[cutoff], &[q], &[1.0]);
         let resonator_parameters = ResonatorParameters { f0, structure, brightness, damping };

@@ -111,11 +111,11 @@ impl ModalResonator {
         coefficients
     }
 
-    /// Zeroes the modes that have decayed into subnormal numbers (see
-    /// [`ResonatorSvf::flush_subnormal`]).
-    pub fn flush_subnormal(&mut self) {
+    /// Zeroes the modes that have decayed below `NEGLIGIBLE` (see
+    /// [`ResonatorSvf::flush_negligible`]).
+    pub fn flush_negligible(&mut self) {
         for bank in &mut self.banks {
-            bank.flush_subnormal();
+            bank.flush_negligible();
         }
     }
 

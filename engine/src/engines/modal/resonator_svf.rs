@@ -1,6 +1,7 @@
 //! A bank of state-variable filters sharing one input and one summed output
 //! (stmlib `ResonatorSvf`, engines-8-15.md §1.2).
 
+use crate::dsp::denormal::NEGLIGIBLE;
 use crate::dsp::filter::TanApproximation;
 
 /// Which output of each filter is summed.
@@ -65,14 +66,14 @@ impl<const N: usize> ResonatorSvf<N> {
         *self = Self::default();
     }
 
-    /// Zeroes the filters whose states are both subnormal. Without this, a
+    /// Zeroes the filters whose states are both negligible. Without this, a
     /// decayed filter rings on below f32's normal range for ever, and
     /// subnormal arithmetic costs several times the normal on x86. The values
-    /// flushed are below 2^-126, so no 16-bit output sample can change.
+    /// flushed are below [`NEGLIGIBLE`], so no 16-bit output sample can change.
     #[inline]
-    pub fn flush_subnormal(&mut self) {
+    pub fn flush_negligible(&mut self) {
         for (s1, s2) in self.state_1.iter_mut().zip(self.state_2.iter_mut()) {
-            if s1.abs() < f32::MIN_POSITIVE && s2.abs() < f32::MIN_POSITIVE {
+            if s1.abs() < NEGLIGIBLE && s2.abs() < NEGLIGIBLE {
                 *s1 = 0.0;
                 *s2 = 0.0;
             }
@@ -153,10 +154,10 @@ mod tests {
     }
 
     #[test]
-    fn flush_zeroes_only_filters_that_have_decayed_below_the_normal_range() {
-        let mut bank = ResonatorSvf::<2> { state_1: [1e-39, 1e-39], state_2: [-1e-40, 1e-30] };
-        bank.flush_subnormal();
-        assert_eq!(bank.state_1, [0.0, 1e-39]);
-        assert_eq!(bank.state_2, [0.0, 1e-30]);
+    fn flush_zeroes_only_filters_that_have_decayed_to_negligible_states() {
+        let mut bank = ResonatorSvf::<3> { state_1: [1e-39, 1e-39, 5e-31], state_2: [-1e-40, 1e-30, -5e-31] };
+        bank.flush_negligible();
+        assert_eq!(bank.state_1, [0.0, 1e-39, 0.0]);
+        assert_eq!(bank.state_2, [0.0, 1e-30, 0.0]);
     }
 }

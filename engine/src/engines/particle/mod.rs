@@ -60,7 +60,7 @@ impl Engine for ParticleEngine {
         for o in out.iter_mut() {
             *o = self.post_filter.process(*o).lp;
         }
-        self.post_filter.flush_subnormal_states();
+        self.post_filter.flush_negligible_states();
 
         self.diffuser.process(diffusion * diffusion * 0.8, 0.5 * diffusion + 0.25, out);
     }

@@ -83,7 +83,7 @@ impl Particles {
             *a = raw;
         }
         for filter in self.filters.iter_mut() {
-            filter.flush_subnormal_states();
+            filter.flush_negligible_states();
         }
     }
 }

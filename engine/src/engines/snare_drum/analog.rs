@@ -106,7 +106,13 @@ impl AnalogSnareDrum {
             let mut shell = 0.0;
             if p.sustain {
                 for ((oscillator, &f), &gain) in self.oscillators.iter_mut().zip(f.iter()).zip(gains.iter()) {
-                    shell += gain * (oscillator.next(f) * sustain_gain * 0.25);
+                    // A silent mode adds ±0 (its sine is finite), which leaves
+                    // the sum unchanged: only its phase needs to move.
+                    if gain == 0.0 {
+                        oscillator.advance(f);
+                    } else {
+                        shell += gain * (oscillator.next(f) * sustain_gain * 0.25);
+                    }
                 }
             } else {
                 let excitations = [(pulse - self.pulse_lp) + 0.006 * pulse, 0.026 * pulse];

@@ -121,19 +121,24 @@ impl SyntheticSnareDrum {
                 self.fm *= FM_DECAY;
             }
 
-            let sign = |phase: f32| if phase > 0.5 { -1.0 } else { 1.0 };
-            let reset_noise = (sign(self.phase[0]) + sign(self.phase[1])) * reset_noise_amount * 0.025;
-
             let f = f0 * (1.0 + 4.0 * fm_amount * self.fm);
-            self.phase[0] += f;
-            self.phase[1] += SECOND_OSCILLATOR_RATIO * f;
-            for phase in self.phase.iter_mut() {
-                if reflecting_reset {
+            if reflecting_reset {
+                let sign = |phase: f32| if phase > 0.5 { -1.0 } else { 1.0 };
+                let reset_noise = (sign(self.phase[0]) + sign(self.phase[1])) * reset_noise_amount * 0.025;
+                self.phase[0] += f;
+                self.phase[1] += SECOND_OSCILLATOR_RATIO * f;
+                for phase in self.phase.iter_mut() {
                     if *phase >= 1.0 + reset_noise {
                         *phase = 1.0 - *phase;
                     }
-                } else if *phase >= 1.0 {
-                    *phase -= 1.0;
+                }
+            } else {
+                self.phase[0] += f;
+                self.phase[1] += SECOND_OSCILLATOR_RATIO * f;
+                for phase in self.phase.iter_mut() {
+                    if *phase >= 1.0 {
+                        *phase -= 1.0;
+                    }
                 }
             }
 

@@ -1,6 +1,7 @@
 //! The random grain clock of one swarm voice: its window amplitude and its pitch
 //! glide (engines-8-15.md §2.3).
 
+use crate::dsp::denormal::flush_negligible;
 use crate::dsp::interpolate::interpolate_wrap;
 use crate::dsp::random::Random;
 use crate::tables::LUT_SINE;
@@ -102,6 +103,9 @@ impl GrainEnvelope {
         }
         self.previous_size_ratio = size_ratio;
         self.amplitude += (0.5 - self.smoothing_coefficient) * (target - self.amplitude);
+        // Halving toward a target of 0 ends on a subnormal that never moves,
+        // and long before that the voice gain (an eighth of this) is one.
+        self.amplitude = flush_negligible(self.amplitude);
         self.amplitude
     }
 }

@@ -5,6 +5,7 @@
 //! `FastSineOscillator`; only the outputs are summed across lanes, in voice
 //! order, as the firmware adds voice after voice into OUT and AUX.
 
+use crate::dsp::denormal::flush_negligible;
 use crate::dsp::polyblep::{next_blep_sample, this_blep_sample};
 use crate::dsp::sine::{fast_sine_renormalize, fast_sine_targets};
 use crate::engines::{Block, BLOCK_SIZE};
@@ -99,6 +100,11 @@ impl OscillatorBank {
             *o = saw.iter().fold(0.0, |sum, &x| sum + x);
             *a = sine.iter().fold(0.0, |sum, &x| sum + x);
         }
+        // A silent grain's gains ramp toward 0 and settle on subnormals (the
+        // increment rounds away there), which make every later sample slow;
+        // what they scale is negligible in the output.
+        self.saw_gain = self.saw_gain.map(flush_negligible);
+        self.sine_amplitude = self.sine_amplitude.map(flush_negligible);
     }
 }
 
