@@ -17,6 +17,7 @@ use crate::refine::Optimizer;
 use crate::render_batch::render_params;
 use crate::render_params::RenderParams;
 use crate::rng::SplitMix64;
+use crate::seed_method::SeedMethod;
 use crate::space::Space;
 
 /// Seed of in-domain targets by default: never used for libraries or training.
@@ -30,6 +31,9 @@ const RANDOM_SEARCH_SEED: u64 = 0x5EA5C4;
 pub enum Method {
     /// `budget` random points of the space; the best by MSS.
     Random,
+    /// The seed experiment's: MFCCs, 2-D PCA, nearest, over 10 random
+    /// settings × each engine; renders only its one answer.
+    Seed,
     /// Nearest neighbours in feature space, re-ranked by MSS (with transposition).
     Knn,
     /// k-NN, then CMA-ES on the best few engines.
@@ -39,10 +43,14 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method, in the order `bench` runs and shows them by default.
+    pub const ALL: [Method; 5] = [Self::Random, Self::Seed, Self::Knn, Self::KnnCmaes, Self::KnnGa];
+
     /// Parses a method name as used on the command line.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "random" => Some(Self::Random),
+            "seed" => Some(Self::Seed),
             "knn" => Some(Self::Knn),
             "knn+cmaes" => Some(Self::KnnCmaes),
             "knn+ga" => Some(Self::KnnGa),
@@ -54,6 +62,7 @@ impl Method {
     pub fn name(self) -> &'static str {
         match self {
             Self::Random => "random",
+            Self::Seed => "seed",
             Self::Knn => "knn",
             Self::KnnCmaes => "knn+cmaes",
             Self::KnnGa => "knn+ga",
@@ -165,17 +174,37 @@ pub fn onset_recovery(truth: &RenderParams, target: &PreparedTarget) -> Option<(
     Some((found, triggers.len(), detected.len()))
 }
 
+/// What the methods search besides the main library, built once per benchmark.
+pub struct Baselines {
+    /// The seed method's own small library, when the seed method runs.
+    pub seed: Option<SeedMethod>,
+}
+
+impl Baselines {
+    /// Builds what `methods` need over `space`.
+    pub fn for_methods(methods: &[Method], space: &Space) -> Self {
+        Self { seed: methods.contains(&Method::Seed).then(|| SeedMethod::build(space)) }
+    }
+}
+
 /// Runs `method` on a prepared target with a render budget.
 pub fn run_method(
     method: Method,
     target: &PreparedTarget,
     library: &Library,
     index: &Index,
+    baselines: &Baselines,
     budget: usize,
     target_number: u64,
 ) -> (ScoredCandidate, usize) {
     let mut candidates = match method {
         Method::Random => random_search(target, &library.manifest.space, budget, target_number),
+        Method::Seed => match &baselines.seed {
+            Some(seed) => vec![seed.search(target)],
+            // Called without prepared baselines: build its library here (its
+            // renders are the method's library, like k-NN's, not its budget).
+            None => vec![SeedMethod::build(&library.manifest.space).search(target)],
+        },
         Method::Knn => knn_candidates(target, library, index, budget),
         Method::KnnCmaes => search(target, library, index, budget, Some(Optimizer::CmaEs), target_number),
         Method::KnnGa => search(target, library, index, budget, Some(Optimizer::Genetic), target_number),
@@ -220,13 +249,15 @@ pub fn run(
     budget: usize,
 ) -> Vec<TargetOutcome> {
     let extractor = FeatureExtractor::new();
+    let baselines = Baselines::for_methods(methods, &library.manifest.space);
     let bar = crate::render_batch::progress_bar((targets.len() * methods.len()) as u64, "benchmarking");
     let mut outcomes = Vec::new();
     for (number, target) in targets.iter().enumerate() {
         let prepared = PreparedTarget::new(target.samples.clone(), &extractor);
         for &method in methods {
             let started = Instant::now();
-            let (best, renders) = run_method(method, &prepared, library, index, budget, number as u64);
+            let (best, renders) =
+                run_method(method, &prepared, library, index, &baselines, budget, number as u64);
             let milliseconds = started.elapsed().as_secs_f64() * 1000.0;
             let onsets_recovered = target.truth.as_ref().and_then(|t| onset_recovery(t, &prepared));
             let (engine_recovered, note_recovered) = match &target.truth {

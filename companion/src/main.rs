@@ -33,6 +33,13 @@ enum Command {
     /// (what goes into its Audio module, else its mixer, else Plaits' OUT) in
     /// volts / 10, as Rack's Audio and Recorder modules write it.
     Render(Box<cli::render::RenderArgs>),
+    /// `match`, then report.html in the output directory: the target and every
+    /// match to play, spectrograms, envelopes, the candidate table, and PCA and
+    /// t-SNE maps of the library (the full 4×4 t-SNE grid takes minutes).
+    Report(cli::match_command::MatchArgs),
+    /// For each encoding and 2-D reduction (PCA, every t-SNE cell), the library
+    /// patch nearest to the target on that map, next to the full-space nearest.
+    SeedTable(cli::seed_table::SeedTableArgs),
     /// Capture a space's points from a running Rack through the bridge plugin (live path).
     ///
     /// For each point: send its CCs to Rack's MIDI-Map, tag the bridge over OSC,
@@ -51,6 +58,8 @@ fn main() -> ExitCode {
         Command::Library(args) => cli::library::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::Render(args) => cli::render::run(*args),
+        Command::Report(args) => cli::report::run(args),
+        Command::SeedTable(args) => cli::seed_table::run(args),
         Command::Sweep(args) => cli::sweep::run(args),
         Command::VerifyCapture(args) => cli::verify_capture::run(args),
         Command::Apply(args) => cli::apply::run(args),

@@ -2,11 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
-use rackmatch::bench::{self, Method, DEFAULT_TARGET_SEED};
+use rackmatch::atomic::write_bytes_atomically;
+use rackmatch::bench::{self, Method, TargetOutcome, DEFAULT_TARGET_SEED};
 use rackmatch::index::Index;
 use rackmatch::match_job::{resolve_library, LibrarySource};
+use rackmatch::plots::method_box::{MethodBoxFigure, MethodColumn};
+use rackmatch::plots::write_figure;
 use rackmatch::space::Space;
 
 /// Options of `rackmatch bench`.
@@ -24,8 +27,8 @@ pub struct BenchArgs {
     /// Renders per target, for every method.
     #[arg(long, default_value_t = 128)]
     budget: usize,
-    /// Methods, comma-separated: random, knn, knn+cmaes, knn+ga.
-    #[arg(long, value_delimiter = ',', default_values_t = ["random", "knn", "knn+cmaes", "knn+ga"].map(String::from))]
+    /// Methods, comma-separated: random, seed, knn, knn+cmaes, knn+ga.
+    #[arg(long, value_delimiter = ',', default_values_t = Method::ALL.map(|m| m.name().to_string()))]
     methods: Vec<String>,
     /// Parameter space (its default library is used, built if missing).
     #[arg(long, conflicts_with = "library")]
@@ -36,6 +39,9 @@ pub struct BenchArgs {
     /// Print the full results as JSON.
     #[arg(long)]
     json: bool,
+    /// Where bench.json and the figure (bench-mss.png, .svg) go.
+    #[arg(long, default_value = "rackmatch-out/bench")]
+    out: PathBuf,
 }
 
 /// Runs `rackmatch bench`.
@@ -44,7 +50,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     for name in &args.methods {
         match Method::parse(name) {
             Some(m) => methods.push(m),
-            None => bail!("unknown method {name:?} (known: random, knn, knn+cmaes, knn+ga)"),
+            None => {
+                let known: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+                bail!("unknown method {name:?} (known: {})", known.join(", "))
+            }
         }
     }
     anyhow::ensure!(args.budget >= 1, "--budget must be at least 1");
@@ -64,9 +73,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
     anyhow::ensure!(!targets.is_empty(), "no targets: give --targets DIR and/or --in-domain N");
     let outcomes = bench::run(&targets, &methods, &library, &index, args.budget);
     let summaries = bench::summarise(&outcomes, &methods);
+    let json = serde_json::json!({"budget": args.budget, "summary": summaries, "outcomes": outcomes});
+    let text = serde_json::to_string_pretty(&json)?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create", args.out.display()))?;
+    let json_path = args.out.join("bench.json");
+    write_bytes_atomically(&json_path, text.as_bytes())
+        .with_context(|| format!("{}: cannot write", json_path.display()))?;
+    // The results are on disk before the figure is tried, so a failed figure loses nothing.
+    let figure = MethodBoxFigure {
+        title: format!("MSS per target, budget {} renders per target", args.budget),
+        columns: columns(&outcomes, &methods),
+    };
+    let drawn = write_figure(&figure, &args.out.join("bench-mss"));
     if args.json {
-        let json = serde_json::json!({"budget": args.budget, "summary": summaries, "outcomes": outcomes});
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        println!("{text}");
     } else {
         for o in &outcomes {
             println!(
@@ -79,5 +99,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
         println!("{}", bench::format_summary(&summaries, args.budget));
     }
+    match drawn {
+        Ok([png, svg]) => eprintln!("wrote {}, {} and {}", json_path.display(), png.display(), svg.display()),
+        Err(problem) => bail!("{problem} (the results are in {})", json_path.display()),
+    }
     Ok(())
+}
+
+/// Each method's per-target MSS, in the order the methods ran.
+fn columns(outcomes: &[TargetOutcome], methods: &[Method]) -> Vec<MethodColumn> {
+    methods
+        .iter()
+        .map(|&method| MethodColumn {
+            name: method.name().to_string(),
+            distances: outcomes.iter().filter(|o| o.method == method).map(|o| o.distance).collect(),
+        })
+        .collect()
 }

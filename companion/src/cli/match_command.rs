@@ -35,11 +35,19 @@ pub struct MatchArgs {
     /// Print result.json instead of the table.
     #[arg(long)]
     json: bool,
+    /// Also write report.html (always on for `rackmatch report`).
+    #[arg(long)]
+    report: bool,
+    #[command(flatten)]
+    maps: super::report::MapArgs,
 }
 
 /// Runs `rackmatch match`.
 pub fn run(args: MatchArgs) -> Result<()> {
     anyhow::ensure!(args.top >= 1, "--top must be at least 1");
+    if args.report {
+        args.maps.settings()?;
+    }
     let library = match (&args.library, &args.space) {
         (Some(dir), _) => LibrarySource::Directory(dir.clone()),
         (None, Some(path)) => LibrarySource::Space(Space::load(path)?),
@@ -64,7 +72,15 @@ pub fn run(args: MatchArgs) -> Result<()> {
         println!("{}", format_table(&result, &space));
         println!("results in {}", job.out_dir.display());
     }
+    if args.report {
+        super::report::write_and_announce(&result, &job.out_dir, &args.maps, &stop)?;
+    }
     Ok(())
+}
+
+/// Runs `rackmatch match --report`.
+pub fn run_with_report(args: MatchArgs) -> Result<()> {
+    run(MatchArgs { report: true, ..args })
 }
 
 /// A Rack 2 patch of the match: for a voice space, Plaits with a MIDI-Map for

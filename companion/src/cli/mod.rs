@@ -5,6 +5,8 @@ pub mod bench;
 pub mod library;
 pub mod match_command;
 pub mod render;
+pub mod report;
+pub mod seed_table;
 pub mod sweep;
 pub mod verify_capture;
 
