@@ -62,6 +62,10 @@ pub struct MatchResult {
     pub candidates: Vec<CandidateRecord>,
     /// The library searched.
     pub library: LibraryRecord,
+    /// The search that found the candidates: "knn+cmaes" (the default) or
+    /// "hybrid" (learned model and k-NN, refined with CMA-ES).
+    #[serde(default)]
+    pub method: String,
     /// Where the time went, in milliseconds (the only part that varies between runs).
     pub timing_ms: BTreeMap<String, f64>,
 }

@@ -6,6 +6,7 @@ pub mod library;
 pub mod match_command;
 pub mod render;
 pub mod sweep;
+pub mod train;
 pub mod verify_capture;
 
 use std::sync::atomic::AtomicBool;
