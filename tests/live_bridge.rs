@@ -269,6 +269,8 @@ fn sweep_import_match_and_verify_against_a_simulated_rack() {
             top_k: 3,
             out_dir,
             budget: Some(8),
+            hybrid: false,
+            model: None,
         },
         &AtomicBool::new(false),
         &|_, _, _| Ok(()),

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::audio_in::{load_target, AudioInputError};
 use crate::features::FeatureExtractor;
 use crate::index::Index;
+use crate::learned::search::{hybrid_search, learned_candidates};
+use crate::learned::LearnedModel;
 use crate::library::Library;
 use crate::matching::{
     knn_candidates, search, sort_by_distance, PreparedTarget, ScoredCandidate, TRIGGER_LATENCY_SECONDS,
@@ -40,11 +42,16 @@ pub enum Method {
     KnnCmaes,
     /// k-NN, then a genetic algorithm on the best few engines.
     KnnGa,
+    /// The learned model's proposals alone.
+    Learned,
+    /// The model's proposals plus k-NN candidates, then CMA-ES.
+    Hybrid,
 }
 
 impl Method {
     /// Every method, in the order `bench` runs and shows them by default.
-    pub const ALL: [Method; 5] = [Self::Random, Self::Seed, Self::Knn, Self::KnnCmaes, Self::KnnGa];
+    pub const ALL: [Method; 7] =
+        [Self::Random, Self::Seed, Self::Knn, Self::KnnCmaes, Self::KnnGa, Self::Learned, Self::Hybrid];
 
     /// Parses a method name as used on the command line.
     pub fn parse(name: &str) -> Option<Self> {
@@ -54,6 +61,8 @@ impl Method {
             "knn" => Some(Self::Knn),
             "knn+cmaes" => Some(Self::KnnCmaes),
             "knn+ga" => Some(Self::KnnGa),
+            "learned" => Some(Self::Learned),
+            "hybrid" => Some(Self::Hybrid),
             _ => None,
         }
     }
@@ -66,7 +75,14 @@ impl Method {
             Self::Knn => "knn",
             Self::KnnCmaes => "knn+cmaes",
             Self::KnnGa => "knn+ga",
+            Self::Learned => "learned",
+            Self::Hybrid => "hybrid",
         }
+    }
+
+    /// Whether it needs a learned model.
+    pub fn needs_model(self) -> bool {
+        matches!(self, Self::Learned | Self::Hybrid)
     }
 }
 
@@ -175,19 +191,22 @@ pub fn onset_recovery(truth: &RenderParams, target: &PreparedTarget) -> Option<(
 }
 
 /// What the methods search besides the main library, built once per benchmark.
-pub struct Baselines {
+pub struct Baselines<'a> {
     /// The seed method's own small library, when the seed method runs.
     pub seed: Option<SeedMethod>,
+    /// The learned model, for the methods that [need one](Method::needs_model).
+    pub model: Option<&'a LearnedModel>,
 }
 
-impl Baselines {
-    /// Builds what `methods` need over `space`.
-    pub fn for_methods(methods: &[Method], space: &Space) -> Self {
-        Self { seed: methods.contains(&Method::Seed).then(|| SeedMethod::build(space)) }
+impl<'a> Baselines<'a> {
+    /// Builds what `methods` need over `space`, with the learned model if any.
+    pub fn for_methods(methods: &[Method], space: &Space, model: Option<&'a LearnedModel>) -> Self {
+        Self { seed: methods.contains(&Method::Seed).then(|| SeedMethod::build(space)), model }
     }
 }
 
-/// Runs `method` on a prepared target with a render budget.
+/// Runs `method` on a prepared target with a render budget. Methods that
+/// [need a model](Method::needs_model) use `model`, which must fit the library's space.
 pub fn run_method(
     method: Method,
     target: &PreparedTarget,
@@ -197,6 +216,7 @@ pub fn run_method(
     budget: usize,
     target_number: u64,
 ) -> (ScoredCandidate, usize) {
+    let model = || baselines.model.expect("the caller checks that learned methods have a model");
     let mut candidates = match method {
         Method::Random => random_search(target, &library.manifest.space, budget, target_number),
         Method::Seed => match &baselines.seed {
@@ -208,6 +228,10 @@ pub fn run_method(
         Method::Knn => knn_candidates(target, library, index, budget),
         Method::KnnCmaes => search(target, library, index, budget, Some(Optimizer::CmaEs), target_number),
         Method::KnnGa => search(target, library, index, budget, Some(Optimizer::Genetic), target_number),
+        Method::Learned => learned_candidates(target, model(), budget, target_number),
+        Method::Hybrid => {
+            hybrid_search(target, library, index, model(), budget, Optimizer::CmaEs, target_number)
+        }
     };
     sort_by_distance(&mut candidates);
     let renders = candidates.len();
@@ -246,10 +270,11 @@ pub fn run(
     methods: &[Method],
     library: &Library,
     index: &Index,
+    model: Option<&LearnedModel>,
     budget: usize,
 ) -> Vec<TargetOutcome> {
     let extractor = FeatureExtractor::new();
-    let baselines = Baselines::for_methods(methods, &library.manifest.space);
+    let baselines = Baselines::for_methods(methods, &library.manifest.space, model);
     let bar = crate::render_batch::progress_bar((targets.len() * methods.len()) as u64, "benchmarking");
     let mut outcomes = Vec::new();
     for (number, target) in targets.iter().enumerate() {
@@ -404,4 +429,37 @@ pub fn format_summary(summaries: &[MethodSummary], budget: usize) -> String {
         ));
     }
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+
+    #[test]
+    fn every_method_runs_on_a_tiny_set_within_its_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let space = Space::default_space();
+        crate::library::build(dir.path(), &space, 9, 64, &AtomicBool::new(false)).unwrap();
+        let library = crate::library::load(dir.path()).unwrap();
+        let index = Index::build(&library.features);
+        let model = LearnedModel::builtin().unwrap();
+        let targets = in_domain_targets(&space, DEFAULT_TARGET_SEED, 2);
+        let methods =
+            [Method::Random, Method::Knn, Method::KnnCmaes, Method::KnnGa, Method::Learned, Method::Hybrid];
+        let budget = 12;
+        let outcomes = run(&targets, &methods, &library, &index, Some(&model), budget);
+        assert_eq!(outcomes.len(), targets.len() * methods.len());
+        for o in &outcomes {
+            assert!(o.renders >= 1 && o.renders <= budget, "{:?} spent {}", o.method, o.renders);
+            assert!(o.distance.is_finite());
+        }
+        let summaries = summarise(&outcomes, &methods);
+        assert!(summaries.iter().all(|s| s.targets == 2 && s.engine_recovered.is_some()));
+        for name in ["learned", "hybrid"] {
+            assert_eq!(Method::parse(name).unwrap().name(), name);
+        }
+        assert!(format_summary(&summaries, budget).contains("hybrid"));
+    }
 }

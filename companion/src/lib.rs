@@ -12,6 +12,7 @@ pub mod audio_in;
 pub mod bench;
 pub mod features;
 pub mod index;
+pub mod learned;
 pub mod library;
 pub mod live;
 pub mod match_job;

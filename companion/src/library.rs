@@ -106,15 +106,20 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LibraryError + '_ {
 /// Where `match` keeps the default library of a space: under the user's data
 /// directory (`$XDG_DATA_HOME`, usually `~/.local/share/rackmatch/libraries/`).
 pub fn default_library_dir(space: &Space) -> PathBuf {
-    let base = std::env::var_os("RACKMATCH_DATA_DIR")
-        .map(PathBuf::from)
-        .or_else(|| dirs::data_dir().map(|d| d.join("rackmatch")))
-        .unwrap_or_else(|| PathBuf::from(".rackmatch"));
-    base.join("libraries").join(format!(
+    data_dir().join("libraries").join(format!(
         "{}-seed{DEFAULT_SEED}-n{DEFAULT_SIZE}-f{FEATURE_VERSION}-{:016x}",
         space.name,
         fnv1a(&serde_json::to_vec(space).unwrap_or_default())
     ))
+}
+
+/// rackmatch's data directory: `$RACKMATCH_DATA_DIR`, else the user's data
+/// directory (`$XDG_DATA_HOME/rackmatch`, usually `~/.local/share/rackmatch`).
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("RACKMATCH_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("rackmatch")))
+        .unwrap_or_else(|| PathBuf::from(".rackmatch"))
 }
 
 /// Builds (or finishes, or grows) a library of `size` points in `dir`.

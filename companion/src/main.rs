@@ -47,6 +47,8 @@ enum Command {
     Sweep(cli::sweep::SweepArgs),
     /// Compare captured clips with the embedded engine (MSS per engine).
     VerifyCapture(cli::verify_capture::VerifyCaptureArgs),
+    /// Train the learned encoder on a library of the space (a seed of its own) and write a model file.
+    Train(cli::train::TrainArgs),
     /// Send a match's CC values to a running Rack over MIDI.
     Apply(cli::apply::ApplyArgs),
 }
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => cli::sweep::run(args),
         Command::VerifyCapture(args) => cli::verify_capture::run(args),
         Command::Apply(args) => cli::apply::run(args),
+        Command::Train(args) => cli::train::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,6 +9,9 @@ use std::time::Instant;
 use crate::audio_in::{load_target, AudioInputError, ANALYSIS_RATE};
 use crate::features::FeatureExtractor;
 use crate::index::Index;
+use crate::learned::model_file::ModelError;
+use crate::learned::search::hybrid_search;
+use crate::learned::{LearnedModel, BUILTIN_MODEL_PATH};
 use crate::library::{self, Library, LibraryError, DEFAULT_SEED, DEFAULT_SIZE};
 use crate::match_result::{
     candidate_records, write_result_json, write_wavs, LibraryRecord, MatchResult, TargetAnalysis,
@@ -40,6 +43,12 @@ pub struct MatchJob {
     /// Candidate renders per target (library not counted), or `None` for
     /// [`default_budget`] of the target's length; at least `top_k`.
     pub budget: Option<usize>,
+    /// Seed the refinement with the learned model's proposals as well as the
+    /// k-NN candidates (the hybrid search). Off by default: in the bench it
+    /// did not beat k-NN and CMA-ES clearly enough (see models/README.md).
+    pub hybrid: bool,
+    /// Model file for the hybrid search; `None` means the built-in model.
+    pub model: Option<PathBuf>,
 }
 
 /// Why a match failed.
@@ -61,6 +70,19 @@ pub enum MatchError {
         path: PathBuf,
         /// Why.
         source: std::io::Error,
+    },
+    /// The model file cannot be used.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The model was trained on another space.
+    #[error("{path}: the model was trained on space {model_space:?}, not on the library's space {library_space:?}")]
+    ModelSpace {
+        /// The model file.
+        path: PathBuf,
+        /// Its space's name.
+        model_space: String,
+        /// The library's space's name.
+        library_space: String,
     },
     /// A result patch could not be written.
     #[error("{path}: cannot write the patch: {problem}")]
@@ -155,7 +177,16 @@ pub fn run_match(
 
     let step = Instant::now();
     let budget = job.budget.unwrap_or_else(|| default_budget(target.seconds())).max(job.top_k);
-    let mut candidates = search(&target, &library, &index, budget, Some(Optimizer::CmaEs), REFINE_SEED);
+    let model = match job.hybrid {
+        true => Some(match_model(job.model.as_deref(), &library.manifest.space)?),
+        false => None,
+    };
+    let (method, mut candidates) = match &model {
+        Some(model) => {
+            ("hybrid", hybrid_search(&target, &library, &index, model, budget, Optimizer::CmaEs, REFINE_SEED))
+        }
+        None => ("knn+cmaes", search(&target, &library, &index, budget, Some(Optimizer::CmaEs), REFINE_SEED)),
+    };
     candidates = distinct(candidates);
     candidates.truncate(job.top_k);
     timing.insert("search_and_rerank".to_string(), ms(step));
@@ -173,6 +204,7 @@ pub fn run_match(
             seed: library.manifest.seed,
             feature_version: library.manifest.feature_version,
         },
+        method: method.to_string(),
         timing_ms: timing,
     };
     let step = Instant::now();
@@ -187,6 +219,22 @@ pub fn run_match(
     write_result_json(&result, &job.out_dir)
         .map_err(|source| MatchError::Output { path: job.out_dir.clone(), source })?;
     Ok(result)
+}
+
+/// The model of a hybrid match: the named file, else the built-in model; it must fit `space`.
+fn match_model(path: Option<&Path>, space: &Space) -> Result<LearnedModel, MatchError> {
+    let (model, path) = match path {
+        Some(path) => (LearnedModel::load(path)?, path),
+        None => (LearnedModel::builtin()?, Path::new(BUILTIN_MODEL_PATH)),
+    };
+    if !model.fits(space) {
+        return Err(MatchError::ModelSpace {
+            path: path.to_path_buf(),
+            model_space: model.header().space.name.clone(),
+            library_space: space.name.clone(),
+        });
+    }
+    Ok(model)
 }
 
 /// Keeps the best-scoring candidate per engine and trigger mode, so the top

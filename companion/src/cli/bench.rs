@@ -7,6 +7,7 @@ use clap::Args;
 use rackmatch::atomic::write_bytes_atomically;
 use rackmatch::bench::{self, Method, TargetOutcome, DEFAULT_TARGET_SEED};
 use rackmatch::index::Index;
+use rackmatch::learned::LearnedModel;
 use rackmatch::match_job::{resolve_library, LibrarySource};
 use rackmatch::plots::method_box::{MethodBoxFigure, MethodColumn};
 use rackmatch::plots::write_figure;
@@ -27,15 +28,19 @@ pub struct BenchArgs {
     /// Renders per target, for every method.
     #[arg(long, default_value_t = 128)]
     budget: usize,
-    /// Methods, comma-separated: random, seed, knn, knn+cmaes, knn+ga.
-    #[arg(long, value_delimiter = ',', default_values_t = Method::ALL.map(|m| m.name().to_string()))]
-    methods: Vec<String>,
+    /// Methods, comma-separated: random, seed, knn, knn+cmaes, knn+ga, learned,
+    /// hybrid (default: all; learned and hybrid only where the model fits the space).
+    #[arg(long, value_delimiter = ',')]
+    methods: Option<Vec<String>>,
     /// Parameter space (its default library is used, built if missing).
     #[arg(long, conflicts_with = "library")]
     space: Option<PathBuf>,
     /// A library directory.
     #[arg(long)]
     library: Option<PathBuf>,
+    /// Model file for the learned and hybrid methods (default: the built-in model).
+    #[arg(long)]
+    model: Option<PathBuf>,
     /// Print the full results as JSON.
     #[arg(long)]
     json: bool,
@@ -46,8 +51,10 @@ pub struct BenchArgs {
 
 /// Runs `rackmatch bench`.
 pub fn run(args: BenchArgs) -> Result<()> {
+    let explicit = args.methods.is_some();
+    let names = args.methods.clone().unwrap_or_else(|| Method::ALL.map(|m| m.name().to_string()).to_vec());
     let mut methods = Vec::new();
-    for name in &args.methods {
+    for name in &names {
         match Method::parse(name) {
             Some(m) => methods.push(m),
             None => {
@@ -65,13 +72,36 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let stop = super::interrupt_flag();
     let library = resolve_library(&source, &stop)?;
     let index = Index::build(&library.features);
+    let model = if methods.iter().any(|m| m.needs_model()) {
+        let model = match &args.model {
+            Some(path) => LearnedModel::load(path)?,
+            None => LearnedModel::builtin()?,
+        };
+        let fits = model.fits(&library.manifest.space);
+        let mismatch = format!(
+            "the model was trained on space {:?}, which differs from the library's space {:?}; train one with `rackmatch train --space ...`",
+            model.header().space.name,
+            library.manifest.space.name
+        );
+        if fits {
+            Some(model)
+        } else if explicit {
+            bail!(mismatch);
+        } else {
+            eprintln!("rackmatch: skipping learned and hybrid: {mismatch}");
+            methods.retain(|m| !m.needs_model());
+            None
+        }
+    } else {
+        None
+    };
     let mut targets = Vec::new();
     if let Some(dir) = &args.targets {
         targets.extend(bench::targets_from_dir(dir)?);
     }
     targets.extend(bench::in_domain_targets(&library.manifest.space, args.target_seed, args.in_domain));
     anyhow::ensure!(!targets.is_empty(), "no targets: give --targets DIR and/or --in-domain N");
-    let outcomes = bench::run(&targets, &methods, &library, &index, args.budget);
+    let outcomes = bench::run(&targets, &methods, &library, &index, model.as_ref(), args.budget);
     let summaries = bench::summarise(&outcomes, &methods);
     let json = serde_json::json!({"budget": args.budget, "summary": summaries, "outcomes": outcomes});
     let text = serde_json::to_string_pretty(&json)?;

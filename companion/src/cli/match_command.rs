@@ -32,6 +32,13 @@ pub struct MatchArgs {
     /// seconds of audio, i.e. 192 renders for a 0.5 s target, 48 for a 2 s one.
     #[arg(long)]
     budget: Option<usize>,
+    /// Hybrid search: the learned model's proposals join the k-NN candidates
+    /// as starts of the refinement (uses the built-in model; no training needed).
+    #[arg(long)]
+    hybrid: bool,
+    /// Model file for the hybrid search instead of the built-in one (implies --hybrid).
+    #[arg(long)]
+    model: Option<PathBuf>,
     /// Print result.json instead of the table.
     #[arg(long)]
     json: bool,
@@ -59,6 +66,8 @@ pub fn run(args: MatchArgs) -> Result<()> {
         library,
         top_k: args.top,
         budget: args.budget,
+        hybrid: args.hybrid || args.model.is_some(),
+        model: args.model.clone(),
     };
     let stop = super::interrupt_flag();
     let result = run_match(&job, &stop, &write_voice_patch)?;

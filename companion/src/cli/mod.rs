@@ -8,6 +8,7 @@ pub mod render;
 pub mod report;
 pub mod seed_table;
 pub mod sweep;
+pub mod train;
 pub mod verify_capture;
 
 use std::sync::atomic::AtomicBool;

@@ -66,6 +66,7 @@ mod tests {
                 seed: 1,
                 feature_version: 1,
             },
+            method: "knn".into(),
             timing_ms: BTreeMap::new(),
         }
     }

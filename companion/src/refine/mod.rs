@@ -101,9 +101,11 @@ fn refine_one(
         .iter()
         .map(|k| if pitched && k.name == "frequency" { PITCHED_SPREAD } else { SPREAD })
         .collect();
-    let method = match optimizer {
-        Optimizer::CmaEs => "knn+cmaes",
-        Optimizer::Genetic => "knn+ga",
+    let method = match (start.method, optimizer) {
+        ("learned", Optimizer::CmaEs) => "learned+cmaes",
+        ("learned", Optimizer::Genetic) => "learned+ga",
+        (_, Optimizer::CmaEs) => "knn+cmaes",
+        (_, Optimizer::Genetic) => "knn+ga",
     };
     let evaluate = |points: &[Vec<f64>]| -> Vec<ScoredCandidate> {
         points

@@ -1,0 +1,68 @@
+//! Searching with the model: its proposals rendered and scored alone
+//! ("learned"), or together with k-NN candidates as the starts of refinement
+//! ("hybrid").
+
+use rayon::prelude::*;
+
+use super::LearnedModel;
+use crate::index::Index;
+use crate::library::Library;
+use crate::matching::{candidate_seconds, knn_candidates, sort_by_distance, PreparedTarget, ScoredCandidate};
+use crate::matching::{KNN_SHARE, MIN_KNN_RENDERS};
+use crate::refine::{refine, Optimizer};
+
+/// The model's `budget` proposals for the target, rendered at its length
+/// (onsets aligned) and scored by MSS, best first.
+pub fn learned_candidates(
+    target: &PreparedTarget,
+    model: &LearnedModel,
+    budget: usize,
+    seed: u64,
+) -> Vec<ScoredCandidate> {
+    let space = &model.header().space;
+    let seconds = candidate_seconds(target);
+    let delay = target.onset_delay();
+    let mut scored: Vec<ScoredCandidate> = model
+        .proposals(&target.features, budget, seed)
+        .into_par_iter()
+        .map(|point| {
+            let params = space.render_params(&point, "candidate", seconds, delay);
+            let (distance, _) = target.score(&params);
+            ScoredCandidate {
+                params,
+                distance,
+                feature_distance: None,
+                library_index: None,
+                method: "learned",
+            }
+        })
+        .collect();
+    sort_by_distance(&mut scored);
+    scored
+}
+
+/// The hybrid search, `budget` renders in all: the starting share of the
+/// budget (as in [`crate::matching::search`]) is split between the model's
+/// proposals and k-NN candidates, and the best of both is refined with
+/// `optimizer`. Every evaluated candidate, best first.
+///
+/// `model` must fit the library's space.
+pub fn hybrid_search(
+    target: &PreparedTarget,
+    library: &Library,
+    index: &Index,
+    model: &LearnedModel,
+    budget: usize,
+    optimizer: Optimizer,
+    seed: u64,
+) -> Vec<ScoredCandidate> {
+    let start_budget = ((budget as f64 * KNN_SHARE) as usize).max(MIN_KNN_RENDERS).min(budget);
+    let learned_budget = start_budget / 2;
+    let mut all = knn_candidates(target, library, index, start_budget - learned_budget);
+    all.extend(learned_candidates(target, model, learned_budget, seed));
+    sort_by_distance(&mut all);
+    let refined = refine(target, &library.manifest.space, &all, budget - start_budget, optimizer, seed);
+    all.extend(refined);
+    sort_by_distance(&mut all);
+    all
+}
