@@ -131,7 +131,7 @@ pub fn seed_table(
     let required: Vec<usize> = nearest.iter().map(|n| n.index).collect();
     let scaled_target = index.scaler().transform(&target.features);
     let patch = |i: usize| patch_ref(&library, &index, &scaled_target, i);
-    let encodings = default_encodings();
+    let encodings = default_encodings(&library.manifest.space);
     let sound = Sound { samples: &target.samples, features: &target.features };
     let mut encoding_nearest = Vec::new();
     for encoding in &encodings {

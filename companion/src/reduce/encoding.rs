@@ -1,13 +1,16 @@
 //! Encodings: how a patch or a sound becomes the vector a map is made from.
 //!
-//! The maps and the seed table run over `default_encodings()`; a new encoding
-//! (a learned embedding, say) is one more entry in that list.
+//! The maps and the seed table run over `default_encodings()`: hand-made
+//! feature slices plus the learned embedding; a new encoding is one more entry.
 
 use std::ops::Range;
+use std::sync::Mutex;
 
 use crate::features::{DIMS, GROUPS};
 use crate::index::Index;
+use crate::learned::LearnedModel;
 use crate::library::Library;
+use crate::space::Space;
 
 /// A sound outside the library (the target, a rendered match), as an encoding sees it.
 #[derive(Clone, Copy, Debug)]
@@ -92,9 +95,62 @@ impl Encoding for ScaledFeatures {
     }
 }
 
-/// The encodings every map and seed table shows, in order.
-pub fn default_encodings() -> Vec<Box<dyn Encoding>> {
-    vec![Box::new(ScaledFeatures::mfcc()), Box::new(ScaledFeatures::full())]
+/// The learned encoder's embedding (its last hidden layer), as the seed's
+/// WaveNet encoding was: a vector a network learned, not one designed by hand.
+pub struct LearnedEmbedding {
+    // burn's modules are Send but not Sync; maps encode from one thread at a time anyway.
+    model: Mutex<LearnedModel>,
+}
+
+impl LearnedEmbedding {
+    /// The built-in model's embedding, where that model was trained on `space`.
+    pub fn builtin_for(space: &Space) -> Option<Self> {
+        LearnedModel::builtin().ok().filter(|m| m.fits(space)).map(|model| Self { model: Mutex::new(model) })
+    }
+}
+
+impl Encoding for LearnedEmbedding {
+    fn name(&self) -> &str {
+        "learned"
+    }
+
+    fn description(&self) -> &str {
+        "the learned encoder's 64-dimensional embedding"
+    }
+
+    fn encode_library(
+        &self,
+        library: &Library,
+        _index: &Index,
+        points: &[usize],
+    ) -> Result<Vec<Vec<f32>>, String> {
+        let rows = library.features.len() / DIMS;
+        let model = self.model.lock().map_err(|_| "the learned model failed earlier".to_string())?;
+        points
+            .iter()
+            .map(|&p| match library.features.get(p * DIMS..(p + 1) * DIMS) {
+                Some(row) => Ok(model.embed(row)),
+                None => Err(format!("library point {p} is not in the library ({rows} points)")),
+            })
+            .collect()
+    }
+
+    fn encode_sound(&self, _index: &Index, sound: &Sound) -> Result<Vec<f32>, String> {
+        let model = self.model.lock().map_err(|_| "the learned model failed earlier".to_string())?;
+        Ok(model.embed(sound.features))
+    }
+}
+
+/// The encodings every map and seed table of a library of `space` shows, in
+/// order: MFCC, the full vector, and the learned embedding where the built-in
+/// model was trained on that space.
+pub fn default_encodings(space: &Space) -> Vec<Box<dyn Encoding>> {
+    let mut encodings: Vec<Box<dyn Encoding>> =
+        vec![Box::new(ScaledFeatures::mfcc()), Box::new(ScaledFeatures::full())];
+    if let Some(learned) = LearnedEmbedding::builtin_for(space) {
+        encodings.push(Box::new(learned));
+    }
+    encodings
 }
 
 #[cfg(test)]
@@ -116,7 +172,12 @@ mod tests {
         let encoded = mfcc.encode_sound(&index, &sound).unwrap();
         assert_eq!(encoded.len(), 24);
         assert_eq!(encoded, index.scaled_row(7)[..24]);
-        let names: Vec<String> = default_encodings().iter().map(|e| e.name().to_string()).collect();
-        assert_eq!(names, ["mfcc", "full"]);
+        let names = |space: &Space| -> Vec<String> {
+            default_encodings(space).iter().map(|e| e.name().to_string()).collect()
+        };
+        assert_eq!(names(&Space::default_space()), ["mfcc", "full", "learned"]);
+        let mut other = Space::default_space();
+        other.models = vec![0, 1];
+        assert_eq!(names(&other), ["mfcc", "full"], "no learned encoding where the model does not fit");
     }
 }

@@ -122,7 +122,7 @@ pub fn write_report(
     let maps_started = Instant::now();
     let required: Vec<usize> =
         index.search(&target.features, result.candidates.len().max(1)).iter().map(|n| n.index).collect();
-    let encodings = default_encodings();
+    let encodings = default_encodings(&library.manifest.space);
     let map_sounds: Vec<(String, Sound)> = sounds
         .iter()
         .map(|s| (s.label.clone(), Sound { samples: &s.samples, features: &s.features }))
