@@ -13,9 +13,12 @@ use rackmatch::library;
 use rackmatch::space::Space;
 
 const TOP: usize = 3;
+/// Encodings of the default space: MFCC, the full vector and the built-in
+/// learned embedding.
+const ENCODINGS: [&str; 3] = ["mfcc", "full", "learned"];
 /// Spectrograms of the target and each match, the envelopes, and a PCA map
-/// and a t-SNE grid for each of the two encodings.
-const IMAGES: usize = TOP + 1 + 1 + 2 * 2;
+/// and a t-SNE grid for each encoding.
+const IMAGES: usize = TOP + 1 + 1 + ENCODINGS.len() * 2;
 const EXAMPLES: [&str; 6] = [
     "colombo_kick.wav",
     "fluidr3_gm012_marimba_n72.wav",
@@ -175,7 +178,7 @@ fn the_seed_table_lists_every_map_and_repeats_at_any_thread_count() {
         plain.contains("full-space nearest:") && plain.contains("nearest in the mfcc encoding:"),
         "{plain}"
     );
-    for encoding in ["mfcc", "full"] {
+    for encoding in ENCODINGS {
         assert!(
             plain.contains(&format!("{encoding}: the 2-D nearest is the full-space nearest on ")),
             "{plain}"
@@ -189,7 +192,7 @@ fn the_seed_table_lists_every_map_and_repeats_at_any_thread_count() {
     assert_eq!(text(&one.stdout), text(&two.stdout));
     let table: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
     let rows = table["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 2 * (1 + 2 * 2));
+    assert_eq!(rows.len(), ENCODINGS.len() * (1 + 2 * 2));
     let nearest = table["full_space_nearest"]["index"].as_u64().unwrap();
     for row in rows {
         let same = row["nearest_2d"]["index"].as_u64().unwrap() == nearest;
