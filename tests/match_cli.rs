@@ -266,9 +266,10 @@ fn bad_targets_get_an_error_naming_the_file_and_nothing_is_written() {
 #[test]
 fn bench_runs_every_method_on_a_tiny_set_within_budget() {
     let library = tiny_library("plaits-gesture");
+    let out = temp_dir("bench");
     let args = ["bench", "--in-domain", "4", "--library", library.to_str().unwrap(), "--budget", "6"];
     let mut args = args.to_vec();
-    args.extend(["--methods", "random,knn", "--json"]);
+    args.extend(["--methods", "random,knn", "--json", "--out", out.to_str().unwrap()]);
     let json: Value = serde_json::from_str(&ok(&rackmatch(&args, 2))).unwrap();
     let summary = json["summary"].as_array().unwrap();
     assert_eq!(summary.len(), 2);
@@ -278,4 +279,5 @@ fn bench_runs_every_method_on_a_tiny_set_within_budget() {
     }
     let outcomes = json["outcomes"].as_array().unwrap();
     assert!(outcomes.iter().all(|o| o["renders"].as_u64().unwrap() <= 6));
+    assert!(out.join("bench.json").exists(), "bench writes its JSON into --out");
 }
