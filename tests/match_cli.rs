@@ -54,6 +54,24 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Runs `match` on a library with `top` results and `budget` renders; its stdout.
+fn run_match(target: &Path, library: &Path, top: usize, budget: usize, out: &Path, threads: usize) -> String {
+    let (top, budget) = (top.to_string(), budget.to_string());
+    let args = [
+        "match",
+        target.to_str().unwrap(),
+        "--library",
+        library.to_str().unwrap(),
+        "--top",
+        &top,
+        "--budget",
+        &budget,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    ok(&rackmatch(&args, threads))
+}
+
 fn result_json(dir: &Path) -> Value {
     let mut json: Value = serde_json::from_slice(&std::fs::read(dir.join("result.json")).unwrap()).unwrap();
     // The only part allowed to vary between runs.
@@ -69,19 +87,7 @@ fn match_writes_ranked_renders_and_patches_and_is_deterministic_across_thread_co
         .iter()
         .map(|&threads| {
             let out = temp_dir(&format!("match-{threads}"));
-            let args = [
-                "match",
-                target.to_str().unwrap(),
-                "--library",
-                library.to_str().unwrap(),
-                "--top",
-                "3",
-                "--budget",
-                "24",
-                "--out",
-                out.to_str().unwrap(),
-            ];
-            let table = ok(&rackmatch(&args, threads));
+            let table = run_match(&target, &library, 3, 24, &out, threads);
             assert!(table.contains("#1"), "{table}");
             let json = result_json(&out);
             let candidates = json["candidates"].as_array().unwrap();
@@ -129,10 +135,7 @@ fn a_rendered_library_point_is_found_with_its_engine_and_knobs() {
     let out_only: Vec<[f32; 2]> = render_params(&truth).iter().map(|f| [f[0], f[0]]).collect();
     write_wav(&target, &out_only, 48_000, SampleFormat::Float32).unwrap();
     let out = dir.join("out");
-    let args = ["match", target.to_str().unwrap(), "--library", library_dir.to_str().unwrap(), "--top", "1"];
-    let mut args = args.to_vec();
-    args.extend(["--budget", "12", "--out", out.to_str().unwrap()]);
-    ok(&rackmatch(&args, 2));
+    run_match(&target, &library_dir, 1, 12, &out, 2);
     let json = result_json(&out);
     let best = &json["candidates"][0];
     let found: RenderParams = serde_json::from_value(best["params"].clone()).unwrap();
@@ -168,19 +171,7 @@ fn a_gesture_match_strikes_at_the_targets_onsets_and_records_them() {
     let target = dir.join("three-hits.wav");
     let hits = three_hits(&target);
     let out = dir.join("out");
-    let args = [
-        "match",
-        target.to_str().unwrap(),
-        "--library",
-        library.to_str().unwrap(),
-        "--top",
-        "2",
-        "--budget",
-        "24",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    let table = ok(&rackmatch(&args, 2));
+    let table = run_match(&target, &library, 2, 24, &out, 2);
     assert!(table.contains("onsets: 3 at"), "{table}");
     let json = result_json(&out);
     let analysis = &json["analysis"];
@@ -210,10 +201,7 @@ fn a_drone_target_falls_back_to_the_static_path_and_says_so() {
     params.seconds = 0.8;
     write_wav(&target, &render_params(&params), 48_000, SampleFormat::Pcm16).unwrap();
     let out = dir.join("out");
-    let args = ["match", target.to_str().unwrap(), "--library", library.to_str().unwrap(), "--top", "1"];
-    let mut args = args.to_vec();
-    args.extend(["--budget", "12", "--out", out.to_str().unwrap()]);
-    ok(&rackmatch(&args, 2));
+    run_match(&target, &library, 1, 12, &out, 2);
     let json = result_json(&out);
     assert!(json["analysis"]["fallback"].as_str().unwrap().contains("no onset"), "{json}");
     assert_eq!(json["analysis"]["trigger_times"], serde_json::json!([0.0]));

@@ -250,16 +250,11 @@ pub fn random_search(
     (0..budget as u64)
         .into_par_iter()
         .map(|i| {
-            let index = SplitMix64::for_item(seed, i).below(1 << 40);
-            let params = target.candidate_params(space, &space.point(seed, index), "random");
-            let (distance, _) = target.score(&params);
-            ScoredCandidate {
-                params,
-                distance,
-                feature_distance: None,
-                library_index: None,
-                method: "random",
-            }
+            target.score_point(
+                space,
+                &space.point(seed, SplitMix64::for_item(seed, i).below(1 << 40)),
+                "random",
+            )
         })
         .collect()
 }

@@ -124,6 +124,21 @@ impl PreparedTarget {
 /// already playing there, rather than as background noise.
 const LEAD_EVENT_DB: f32 = -12.0;
 
+impl PreparedTarget {
+    /// A library-space point rendered as a candidate ([`PreparedTarget::candidate_params`])
+    /// and scored, tagged with how it was found.
+    pub fn score_point(
+        &self,
+        space: &crate::space::Space,
+        point: &crate::space::SpacePoint,
+        method: &'static str,
+    ) -> ScoredCandidate {
+        let params = self.candidate_params(space, point, "candidate");
+        let (distance, _) = self.score(&params);
+        ScoredCandidate { params, distance, feature_distance: None, library_index: None, method }
+    }
+}
+
 /// Trigger times that reproduce the onsets (each less the latency). Where
 /// the sound already plays before the first onset (it starts with the file,
 /// or softly) or no onset was found, its start leads the list.

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::LearnedModel;
 use crate::index::Index;
 use crate::library::Library;
-use crate::matching::{candidate_seconds, knn_candidates, sort_by_distance, PreparedTarget, ScoredCandidate};
+use crate::matching::{knn_candidates, sort_by_distance, PreparedTarget, ScoredCandidate};
 use crate::matching::{KNN_SHARE, MIN_KNN_RENDERS};
 use crate::refine::{refine, Optimizer};
 
@@ -20,22 +20,10 @@ pub fn learned_candidates(
     seed: u64,
 ) -> Vec<ScoredCandidate> {
     let space = &model.header().space;
-    let seconds = candidate_seconds(target);
-    let delay = target.onset_delay();
     let mut scored: Vec<ScoredCandidate> = model
         .proposals(&target.features, budget, seed)
         .into_par_iter()
-        .map(|point| {
-            let params = space.render_params(&point, "candidate", seconds, delay);
-            let (distance, _) = target.score(&params);
-            ScoredCandidate {
-                params,
-                distance,
-                feature_distance: None,
-                library_index: None,
-                method: "learned",
-            }
-        })
+        .map(|point| target.score_point(space, &point, "learned"))
         .collect();
     sort_by_distance(&mut scored);
     scored
