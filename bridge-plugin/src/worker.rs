@@ -147,6 +147,8 @@ struct Worker {
     next_serial: u64,
     cc_events: Vec<CcRecord>,
     cc_dropped: u64,
+    /// The plugin asked the worker to stop (or dropped its end).
+    stopping: bool,
 }
 
 impl Worker {
@@ -164,30 +166,39 @@ impl Worker {
             next_serial: 1,
             cc_events: Vec::new(),
             cc_dropped: 0,
+            stopping: false,
         }
     }
 
     fn run(mut self) {
         let mut buffer = vec![0u8; 65_536];
         loop {
-            loop {
-                match self.inbox.try_recv() {
-                    Ok(Control::Session(session)) => self.sessions.push_back(session),
-                    Ok(Control::Settings(settings)) => {
-                        if settings.bind != self.settings.bind || settings.port != self.settings.port {
-                            self.socket = None;
-                            self.last_bind_attempt = None;
-                            self.status.bound_port.store(0, Ordering::Relaxed);
-                        }
-                        self.settings = settings;
-                    }
-                    Ok(Control::Shutdown) | Err(TryRecvError::Disconnected) => return,
-                    Err(TryRecvError::Empty) => break,
-                }
+            self.take_controls();
+            if self.stopping {
+                return;
             }
             self.ensure_bound();
             self.receive(&mut buffer);
             self.drain_sessions();
+        }
+    }
+
+    /// Applies every control message sent so far: sessions, settings, shutdown.
+    fn take_controls(&mut self) {
+        while !self.stopping {
+            match self.inbox.try_recv() {
+                Ok(Control::Session(session)) => self.sessions.push_back(session),
+                Ok(Control::Settings(settings)) => {
+                    if settings.bind != self.settings.bind || settings.port != self.settings.port {
+                        self.socket = None;
+                        self.last_bind_attempt = None;
+                        self.status.bound_port.store(0, Ordering::Relaxed);
+                    }
+                    self.settings = settings;
+                }
+                Ok(Control::Shutdown) | Err(TryRecvError::Disconnected) => self.stopping = true,
+                Err(TryRecvError::Empty) => return,
+            }
         }
     }
 
@@ -225,6 +236,12 @@ impl Worker {
                     return;
                 }
             };
+            // A host may activate while this thread waits for a packet: a tag that
+            // arrives after the activation must find its session.
+            self.take_controls();
+            if self.stopping {
+                return;
+            }
             if len > MAX_PACKET_BYTES {
                 self.ignore(from, &format!("{len}-byte packet is over the {MAX_PACKET_BYTES}-byte limit"));
                 continue;
