@@ -3,10 +3,13 @@
 //! targets are struck at their onsets, and that bad targets get an error naming
 //! the file with nothing written.
 
+mod cli_common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
+use cli_common::{rackmatch, temp_dir};
 use rackmatch::render_batch::render_params;
 use rackmatch::render_params::RenderParams;
 use rackmatch::wav::{write_wav, SampleFormat};
@@ -14,14 +17,6 @@ use serde_json::Value;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn rackmatch(args: &[&str], threads: usize) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rackmatch"))
-        .args(args)
-        .env("RAYON_NUM_THREADS", threads.to_string())
-        .output()
-        .unwrap()
 }
 
 fn ok(output: &Output) -> String {
@@ -45,13 +40,6 @@ fn tiny_library(space: &str) -> PathBuf {
         dir
     })
     .clone()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rackmatch-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Runs `match` on a library with `top` results and `budget` renders; its stdout.

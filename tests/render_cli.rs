@@ -1,23 +1,11 @@
 //! `rackmatch render --params`: one WAV per line in the format asked for, the
 //! same bytes at any thread count, and errors naming the file and line.
 
+mod cli_common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn rackmatch(args: &[&str], threads: usize) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rackmatch"))
-        .args(args)
-        .env("RAYON_NUM_THREADS", threads.to_string())
-        .output()
-        .unwrap()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rackmatch-render-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use cli_common::{rackmatch, temp_dir};
 
 const LINES: &str = r#"{"id":"kick","model":13,"frequency":-1.0,"trigger":[0.0],"seconds":0.25}
 {"id":"pad","model":6,"harmonics":0.3,"morph":0.7,"seconds":0.2}
@@ -37,7 +25,7 @@ fn render(dir: &Path, threads: usize, extra: &[&str]) -> PathBuf {
 
 #[test]
 fn one_wav_per_line_with_the_same_bytes_at_any_thread_count() {
-    let dir = temp_dir("threads");
+    let dir = temp_dir("render-threads");
     let one = render(&dir, 1, &[]);
     let three = render(&dir, 3, &[]);
     for (id, seconds) in [("kick", 0.25), ("pad", 0.2), ("hat", 0.3)] {
@@ -59,7 +47,7 @@ fn one_wav_per_line_with_the_same_bytes_at_any_thread_count() {
 
 #[test]
 fn bad_lines_are_named_by_file_and_line_and_nothing_is_written() {
-    let dir = temp_dir("bad");
+    let dir = temp_dir("render-bad");
     for (content, expect) in [
         ("{\"id\":\"a\",\"model\":1}\n{\"id\":\"b\",\"model\":16}\n", "params.jsonl:2"),
         ("{\"id\":\"a\",\"model\":1,\"timbre\":2}\n", "timbre"),
