@@ -54,6 +54,22 @@ pub struct Manifest {
     pub chunk_size: usize,
 }
 
+impl Manifest {
+    /// The manifest of a library of `size` points of `space` drawn with `seed`,
+    /// in this build's format and feature version.
+    fn current(space: &Space, seed: u64, size: usize) -> Self {
+        Manifest {
+            format: LIBRARY_FORMAT,
+            feature_version: FEATURE_VERSION,
+            dims: DIMS,
+            space: space.clone(),
+            seed,
+            size,
+            chunk_size: CHUNK_SIZE,
+        }
+    }
+}
+
 /// A loaded library: every point with its raw features.
 #[derive(Clone, Debug)]
 pub struct Library {
@@ -135,15 +151,7 @@ pub fn build(
 ) -> Result<Manifest, LibraryError> {
     std::fs::create_dir_all(dir).map_err(io_error(dir))?;
     let manifest_path = dir.join("library.json");
-    let manifest = Manifest {
-        format: LIBRARY_FORMAT,
-        feature_version: FEATURE_VERSION,
-        dims: DIMS,
-        space: space.clone(),
-        seed,
-        size,
-        chunk_size: CHUNK_SIZE,
-    };
+    let manifest = Manifest::current(space, seed, size);
     if manifest_path.exists() {
         let existing = read_manifest(dir)?;
         let same_source = existing.space == manifest.space
@@ -218,15 +226,7 @@ pub fn write(
         let path = chunk_path(dir, k);
         write_chunk(&path, k * CHUNK_SIZE, space.knobs.len(), chunk).map_err(io_error(&path))?;
     }
-    let manifest = Manifest {
-        format: LIBRARY_FORMAT,
-        feature_version: FEATURE_VERSION,
-        dims: DIMS,
-        space: space.clone(),
-        seed,
-        size: entries.len(),
-        chunk_size: CHUNK_SIZE,
-    };
+    let manifest = Manifest::current(space, seed, entries.len());
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
     write_bytes_atomically(&manifest_path, &json).map_err(io_error(&manifest_path))?;
     Ok(manifest)
