@@ -15,7 +15,7 @@
 //! | spectral | 4    | centroid (octaves re 1 kHz), its change early→late, flatness (dB), zero-crossing rate |
 
 use crate::analysis::envelope::{centred_rms, relative_db};
-use crate::analysis::mel::{dct2, MelFilterBank};
+use crate::analysis::mel::{Dct2, MelFilterBank};
 use crate::analysis::segment::sound_start;
 use crate::analysis::spectrogram::Stft;
 use crate::pitch::{yin_frames_with, YinSettings};
@@ -74,6 +74,7 @@ pub const GLIDE_DIM: usize = 85;
 pub struct FeatureExtractor {
     stft: Stft,
     mel: MelFilterBank,
+    dct: Dct2,
     lowpass: Vec<f32>,
 }
 
@@ -88,7 +89,8 @@ impl FeatureExtractor {
     pub fn new() -> Self {
         let stft = Stft::new(N_FFT, HOP);
         let mel = MelFilterBank::new(MEL_BANDS, 30.0, 16_000.0, N_FFT / 2 + 1, FEATURE_RATE / N_FFT as f64);
-        Self { stft, mel, lowpass: lowpass_kernel(31, 0.9 / (2.0 * PITCH_DECIMATION as f64)) }
+        let dct = Dct2::new(MEL_BANDS, MFCC_COUNT + 1);
+        Self { stft, mel, dct, lowpass: lowpass_kernel(31, 0.9 / (2.0 * PITCH_DECIMATION as f64)) }
     }
 
     /// Features of a 48 kHz mono signal, from its start (leading silence skipped).
@@ -122,7 +124,7 @@ impl FeatureExtractor {
         let mut coefficients = vec![0.0f32; frames * MFCC_COUNT];
         let mut c = [0.0f32; MFCC_COUNT + 1];
         for frame in 0..frames {
-            dct2(&log_mel[frame * MEL_BANDS..(frame + 1) * MEL_BANDS], &mut c);
+            self.dct.apply(&log_mel[frame * MEL_BANDS..(frame + 1) * MEL_BANDS], &mut c);
             coefficients[frame * MFCC_COUNT..(frame + 1) * MFCC_COUNT].copy_from_slice(&c[1..]);
         }
         for k in 0..MFCC_COUNT {
@@ -294,23 +296,63 @@ fn lowpass_kernel(taps: usize, cutoff: f64) -> Vec<f32> {
 /// Low-pass filters and keeps every `factor`-th sample, as f64 for YIN.
 fn decimate(signal: &[f32], kernel: &[f32], factor: usize) -> Vec<f64> {
     let half = kernel.len() / 2;
-    (0..signal.len() / factor)
-        .map(|o| {
-            let centre = o * factor;
-            let mut acc = 0.0f32;
+    let outputs = signal.len() / factor;
+    let mut decimated = Vec::with_capacity(outputs);
+    let mut o = 0;
+    while o < outputs {
+        let window_of = |o: usize| {
+            (o * factor).checked_sub(half).and_then(|first| signal.get(first..first + kernel.len()))
+        };
+        // Away from the edges, LANES outputs at once: each keeps its own sum in
+        // tap order (same bits as one at a time), and the independent sums
+        // overlap in the pipeline instead of waiting on each other.
+        if o + LANES <= outputs && window_of(o).is_some() && window_of(o + LANES - 1).is_some() {
+            let span = &signal[o * factor - half..(o + LANES - 1) * factor - half + kernel.len()];
+            let mut sums = [0.0f32; LANES];
             for (k, &w) in kernel.iter().enumerate() {
-                if let Some(&x) = (centre + k).checked_sub(half).and_then(|i| signal.get(i)) {
-                    acc += w * x;
+                for (lane, sum) in sums.iter_mut().enumerate() {
+                    *sum += w * span[lane * factor + k];
                 }
             }
-            acc as f64
-        })
-        .collect()
+            decimated.extend(sums.iter().map(|&sum| sum as f64));
+            o += LANES;
+        } else {
+            decimated.push(decimate_one(signal, kernel, o * factor) as f64);
+            o += 1;
+        }
+    }
+    decimated
+}
+
+/// Outputs [`decimate`] computes side by side.
+const LANES: usize = 8;
+
+/// One low-passed sample centred on `centre`; taps outside the signal read nothing.
+fn decimate_one(signal: &[f32], kernel: &[f32], centre: usize) -> f32 {
+    let half = kernel.len() / 2;
+    let mut sum = 0.0f32;
+    for (k, &w) in kernel.iter().enumerate() {
+        if let Some(&x) = (centre + k).checked_sub(half).and_then(|i| signal.get(i)) {
+            sum += w * x;
+        }
+    }
+    sum
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimation_matches_one_output_at_a_time() {
+        let signal: Vec<f32> = (0..1003).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
+        let kernel = lowpass_kernel(31, 0.1);
+        let decimated = decimate(&signal, &kernel, 4);
+        assert_eq!(decimated.len(), 1003 / 4);
+        for (o, &y) in decimated.iter().enumerate() {
+            assert_eq!(y.to_bits(), (decimate_one(&signal, &kernel, o * 4) as f64).to_bits(), "output {o}");
+        }
+    }
 
     /// Five harmonics with a 1/k spectrum, decaying exponentially.
     fn tone(hz: f64, seconds: f64, decay_per_s: f64) -> Vec<f32> {

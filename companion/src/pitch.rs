@@ -2,8 +2,25 @@
 //! frames every 10 ms, cumulative-mean-normalised difference, threshold 0.15,
 //! parabolic refinement; the median over voiced frames.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use rustfft::num_complex::Complex;
-use rustfft::FftPlanner;
+use rustfft::{Fft, FftPlanner};
+
+thread_local! {
+    /// Planning an FFT computes its twiddles; YIN runs on every library render,
+    /// so each thread keeps its plans.
+    static PLANNER: RefCell<FftPlanner<f64>> = RefCell::new(FftPlanner::new());
+}
+
+/// Forward and inverse plans of `len` points from this thread's planner.
+fn plans(len: usize) -> (Arc<dyn Fft<f64>>, Arc<dyn Fft<f64>>) {
+    PLANNER.with(|planner| {
+        let mut planner = planner.borrow_mut();
+        (planner.plan_fft_forward(len), planner.plan_fft_inverse(len))
+    })
+}
 
 /// Lowest f0 searched, Hz.
 pub const F0_MIN: f64 = 30.0;
@@ -51,9 +68,7 @@ pub fn yin_frames_with(x: &[f64], sample_rate: f64, settings: YinSettings) -> Ve
     let tau_min = (sample_rate / F0_MAX) as usize;
     let tau_max = ((sample_rate / F0_MIN) as usize).min(frame - 1);
     let nfft = (3 * frame).next_power_of_two();
-    let mut planner = FftPlanner::new();
-    let forward = planner.plan_fft_forward(nfft);
-    let inverse = planner.plan_fft_inverse(nfft);
+    let (forward, inverse) = plans(nfft);
     let mut result = Vec::new();
     if x.len() < 2 * frame {
         return result;

@@ -11,12 +11,13 @@ pub fn rms_frames(signal: &[f32], frame: usize) -> Vec<f32> {
 /// RMS of `window`-sample windows centred every `hop` samples from sample 0
 /// (windows are cut short at both ends), via a running sum of squares.
 pub fn centred_rms(signal: &[f32], window: usize, hop: usize) -> Vec<f32> {
-    let mut cumulative = Vec::with_capacity(signal.len() + 1);
-    cumulative.push(0.0f64);
-    for &x in signal {
-        let last = *cumulative.last().unwrap_or(&0.0);
-        cumulative.push(last + (x as f64) * (x as f64));
-    }
+    let mut running = 0.0f64;
+    let cumulative: Vec<f64> = std::iter::once(0.0)
+        .chain(signal.iter().map(|&x| {
+            running += (x as f64) * (x as f64);
+            running
+        }))
+        .collect();
     (0..signal.len().div_ceil(hop))
         .map(|i| {
             let centre = i * hop;

@@ -75,17 +75,39 @@ impl MelFilterBank {
     }
 }
 
-/// Orthonormal DCT-II of `input` into the first `out.len()` coefficients.
-pub fn dct2(input: &[f32], out: &mut [f32]) {
-    let n = input.len() as f64;
-    for (k, y) in out.iter_mut().enumerate() {
-        let scale = if k == 0 { (1.0 / n).sqrt() } else { (2.0 / n).sqrt() };
-        let sum: f64 = input
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| x as f64 * (std::f64::consts::PI * k as f64 * (i as f64 + 0.5) / n).cos())
-            .sum();
-        *y = (scale * sum) as f32;
+/// Orthonormal DCT-II of `inputs` samples into its first `outputs`
+/// coefficients, with the cosines computed once (features take it of every
+/// frame of every library render).
+#[derive(Clone, Debug)]
+pub struct Dct2 {
+    inputs: usize,
+    /// Row k: the scale of coefficient k, then its cosine for each input.
+    rows: Vec<(f64, Vec<f64>)>,
+}
+
+impl Dct2 {
+    /// The transform of `inputs` samples into `outputs` coefficients.
+    pub fn new(inputs: usize, outputs: usize) -> Self {
+        let n = inputs as f64;
+        let rows = (0..outputs)
+            .map(|k| {
+                let scale = if k == 0 { (1.0 / n).sqrt() } else { (2.0 / n).sqrt() };
+                let cosines = (0..inputs)
+                    .map(|i| (std::f64::consts::PI * k as f64 * (i as f64 + 0.5) / n).cos())
+                    .collect();
+                (scale, cosines)
+            })
+            .collect();
+        Self { inputs, rows }
+    }
+
+    /// Transforms `input` (`inputs` long) into `out` (at most `outputs` long).
+    pub fn apply(&self, input: &[f32], out: &mut [f32]) {
+        assert_eq!(input.len(), self.inputs, "DCT input length");
+        for ((scale, cosines), y) in self.rows.iter().zip(out.iter_mut()) {
+            let sum: f64 = input.iter().zip(cosines).map(|(&x, c)| x as f64 * c).sum();
+            *y = (scale * sum) as f32;
+        }
     }
 }
 
@@ -118,8 +140,21 @@ mod tests {
     #[test]
     fn dct_of_a_constant_has_only_dc() {
         let mut out = [0.0f32; 4];
-        dct2(&[2.0; 8], &mut out);
+        Dct2::new(8, 4).apply(&[2.0; 8], &mut out);
         assert!((out[0] - 2.0 * 8f32.sqrt()).abs() < 1e-5);
         assert!(out[1..].iter().all(|c| c.abs() < 1e-5));
+    }
+
+    #[test]
+    fn dct_of_a_cosine_has_one_coefficient() {
+        let n = 32;
+        let input: Vec<f32> =
+            (0..n).map(|i| (std::f64::consts::PI * 3.0 * (i as f64 + 0.5) / n as f64).cos() as f32).collect();
+        let mut out = [0.0f32; 8];
+        Dct2::new(n, 8).apply(&input, &mut out);
+        for (k, c) in out.iter().enumerate() {
+            let expected = if k == 3 { (n as f32 / 2.0).sqrt() } else { 0.0 };
+            assert!((c - expected).abs() < 1e-5, "coefficient {k}: {c}");
+        }
     }
 }
