@@ -7,10 +7,10 @@ pub mod synthetic;
 
 use crate::dsp::random::Random;
 use crate::dsp::units::note_to_frequency;
-use crate::engines::{Block, Engine, EngineParameters};
+use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
 use analog::{AnalogBassDrum, AnalogBassDrumParameters};
 use overdrive::Overdrive;
-use synthetic::{SyntheticBassDrum, SyntheticBassDrumParameters};
+use synthetic::{shape, SyntheticBassDrum, SyntheticBassDrumFrame, SyntheticBassDrumParameters};
 
 /// State of engine 13.
 #[derive(Clone, Debug, Default)]
@@ -50,8 +50,6 @@ impl Engine for BassDrumEngine {
             attack_fm_amount,
             self_fm_amount,
         });
-        let mut overdrive = self.overdrive.begin_block(0.5 + 0.5 * drive);
-
         let dirtiness = if sustain { harmonics } else { 0.4 - 0.25 * parameters.morph * parameters.morph };
         let mut synthetic = self.synthetic.begin_block(&SyntheticBassDrumParameters {
             sustain,
@@ -67,13 +65,26 @@ impl Engine for BassDrumEngine {
 
         // The original renders OUT for the whole block, then AUX. Only AUX draws
         // random numbers, so interleaving the two gives the same samples, and
-        // lets the CPU overlap the analog model's long dependency chain.
-        for (y, z) in out.iter_mut().zip(aux.iter_mut()) {
-            *y = Overdrive::next(&mut overdrive, self.analog.next(&mut analog));
-            *z = self.synthetic.next(&mut synthetic, random);
+        // lets the CPU overlap the analog model's long dependency chain with the
+        // synthetic drum's recurrences. Both keep their states in locals so that
+        // they stay in registers. What has no state (the synthetic drum's
+        // waveshaping, the overdrive) runs afterwards over the whole block.
+        let mut analog_state = self.analog.clone();
+        let mut synthetic_state = self.synthetic.clone();
+        let mut frames = [SyntheticBassDrumFrame::default(); BLOCK_SIZE];
+        for (y, frame) in out.iter_mut().zip(frames.iter_mut()) {
+            *y = analog_state.next(&mut analog);
+            *frame = synthetic_state.advance(&mut synthetic, random);
         }
+        self.analog = analog_state;
         self.analog.end_block(analog);
-        self.overdrive.end_block(overdrive);
+        self.overdrive.process(0.5 + 0.5 * drive, out);
+
+        shape(&synthetic, &frames, aux);
+        for z in aux.iter_mut() {
+            *z = synthetic_state.tone(&synthetic, *z);
+        }
+        self.synthetic = synthetic_state;
         self.synthetic.end_block(synthetic);
     }
 }

@@ -2,8 +2,21 @@
 //! with level compensation (engines-8-15.md §7.3).
 
 use crate::dsp::ramp::ParameterRamp;
-use crate::dsp::soft_clip::soft_clip;
+use crate::dsp::soft_clip::{soft_clip, soft_limit};
 use crate::engines::BLOCK_SIZE;
+
+/// [`soft_clip`] written with selects instead of branches, so that it
+/// vectorises: the same value for every input, NaN included.
+#[inline]
+fn soft_clip_select(x: f32) -> f32 {
+    let limited = soft_limit(x);
+    let y = if x > 3.0 { 1.0 } else { limited };
+    if x < -3.0 {
+        -1.0
+    } else {
+        y
+    }
+}
 
 /// Pre- and post-gain of the saturator, ramped per block.
 #[derive(Clone, Debug, Default)]
@@ -12,16 +25,16 @@ pub struct Overdrive {
     post_gain: f32,
 }
 
-/// The gain ramps of one block, from [`Overdrive::begin_block`].
+/// The gain ramps of one block.
 #[derive(Clone, Debug)]
-pub struct OverdriveBlock {
+struct OverdriveBlock {
     pre_gain: ParameterRamp,
     post_gain: ParameterRamp,
 }
 
 impl Overdrive {
-    /// Starts a block; `drive` goes from 0 (about unity gain) to 1 (hard clipping).
-    pub fn begin_block(&self, drive: f32) -> OverdriveBlock {
+    /// The gain ramps of a block; `drive` goes from 0 (about unity gain) to 1 (hard clipping).
+    fn begin_block(&self, drive: f32) -> OverdriveBlock {
         let drive_2 = drive * drive;
         let pre_gain_a = drive * 0.5;
         let pre_gain_b = ((drive_2 * drive_2) * drive) * 24.0;
@@ -34,26 +47,20 @@ impl Overdrive {
         }
     }
 
-    /// Saturates one sample of the block.
-    #[inline]
-    pub fn next(b: &mut OverdriveBlock, x: f32) -> f32 {
-        soft_clip(b.pre_gain.next() * x) * b.post_gain.next()
-    }
-
-    /// Ends a block: keeps the ramps' state.
-    pub fn end_block(&mut self, b: OverdriveBlock) {
-        self.pre_gain = b.pre_gain.value();
-        self.post_gain = b.post_gain.value();
-    }
-
-    /// Saturates `block` in place.
-    #[cfg(test)]
-    fn process(&mut self, drive: f32, block: &mut [f32; BLOCK_SIZE]) {
-        let mut ramps = self.begin_block(drive);
-        for x in block.iter_mut() {
-            *x = Self::next(&mut ramps, *x);
+    /// Saturates `block` in place, then keeps the ramps' state.
+    ///
+    /// The gain ramps are accumulated sample by sample first, as the original
+    /// does; the saturation itself has no state, so it runs one sample per
+    /// vector lane with the scalar order of operations (same output bits).
+    pub fn process(&mut self, drive: f32, block: &mut [f32; BLOCK_SIZE]) {
+        let OverdriveBlock { mut pre_gain, mut post_gain } = self.begin_block(drive);
+        let pre = [(); BLOCK_SIZE].map(|_| pre_gain.next());
+        let post = [(); BLOCK_SIZE].map(|_| post_gain.next());
+        for ((x, pre), post) in block.iter_mut().zip(pre).zip(post) {
+            *x = soft_clip_select(pre * *x) * post;
         }
-        self.end_block(ramps);
+        self.pre_gain = pre_gain.value();
+        self.post_gain = post_gain.value();
     }
 
     /// Small-signal gain at a drive setting, once the ramps have settled.
@@ -72,6 +79,15 @@ impl Overdrive {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn select_form_matches_soft_clip_bit_for_bit() {
+        let specials = [0.0, -0.0, 3.0, -3.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e30, -1e30];
+        let sweep = (-40_000..=40_000).map(|i| i as f32 * 1e-4 + i as f32 * 1e-9);
+        for x in specials.into_iter().chain(sweep) {
+            assert_eq!(soft_clip_select(x).to_bits(), soft_clip(x).to_bits(), "{x}");
+        }
+    }
 
     #[test]
     fn fixed_stage_has_a_gain_near_1_07_and_full_drive_clips_at_one() {

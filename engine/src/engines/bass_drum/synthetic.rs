@@ -81,6 +81,30 @@ fn transistor_vca(s: f32, gain: f32) -> f32 {
     3.0 * s / (2.0 + s.abs()) + gain * 0.3
 }
 
+/// What [`shape`] needs of one sample, from [`SyntheticBassDrum::advance`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SyntheticBassDrumFrame {
+    phase: f32,
+    phase_noise: f32,
+    /// VCA gain: the body envelope, or the sustain level.
+    gain: f32,
+    /// Transient level, already scaled; +0.0 in sustain mode.
+    transient: f32,
+}
+
+/// The waveshaping of a run of samples: distorted sine, VCA and transient.
+///
+/// None of it feeds back into the drum's state, so it runs apart from the
+/// recurrences, one independent sample per vector lane; each lane keeps the
+/// scalar order of operations, so the output bits are unchanged.
+#[inline]
+pub fn shape(b: &SyntheticBassDrumBlock, frames: &[SyntheticBassDrumFrame], mix: &mut [f32]) {
+    for (m, f) in mix.iter_mut().zip(frames) {
+        let body = distorted_sine(f.phase, f.phase_noise, b.dirtiness);
+        *m = (0.0 - transistor_vca(body, f.gain)) - f.transient;
+    }
+}
+
 /// What one block of the synthetic bass drum needs.
 #[derive(Clone, Copy, Debug)]
 pub struct SyntheticBassDrumParameters {
@@ -176,47 +200,60 @@ impl SyntheticBassDrum {
         }
     }
 
-    /// One sample of the block: draws 1 random number in sustain mode, 2 when triggered.
+    /// The recurrent part of one sample: advances every state except the tone
+    /// filter and returns what [`shape`] turns into the sample. Draws 1 random
+    /// number in sustain mode, 2 when triggered.
     #[inline]
-    pub fn next(&mut self, b: &mut SyntheticBassDrumBlock, random: &mut Random) -> f32 {
+    pub fn advance(&mut self, b: &mut SyntheticBassDrumBlock, random: &mut Random) -> SyntheticBassDrumFrame {
         self.phase_noise += 0.002 * ((random.get_float() - 0.5) - self.phase_noise);
-        let mut mix = 0.0;
         if b.sustain {
             self.phase += b.f0.next();
             if self.phase >= 1.0 {
                 self.phase -= 1.0;
             }
-            let body = distorted_sine(self.phase, self.phase_noise, b.dirtiness);
-            mix -= transistor_vca(body, b.sustain_gain.next());
-        } else {
-            if self.fm_hold > 0 {
-                // The phase is held and the f0 ramp is not advanced.
-                self.fm_hold -= 1;
-                self.phase = 0.25;
-            } else {
-                self.fm *= b.fm_decay;
-                let fm = 1.0 + 3.5 * b.fm_envelope_amount * self.fm_lp;
-                self.phase += (b.f0.next() * fm).min(0.5);
-                if self.phase >= 1.0 {
-                    self.phase -= 1.0;
-                }
-            }
-            if self.body_env_hold > 0 {
-                self.body_env_hold -= 1;
-            } else {
-                self.body_env *= b.body_env_decay;
-                self.transient_env *= TRANSIENT_DECAY;
-            }
-            self.body_env_lp += 0.1 * (self.body_env - self.body_env_lp);
-            self.transient_env_lp += 0.1 * (self.transient_env - self.transient_env_lp);
-            self.fm_lp += 0.1 * (self.fm - self.fm_lp);
-
-            let body = distorted_sine(self.phase, self.phase_noise, b.dirtiness);
-            let click = self.click.process(if self.body_env_hold > 0 { 0.0 } else { 1.0 });
-            let transient = click + self.noise.next(random);
-            mix -= transistor_vca(body, self.body_env_lp);
-            mix -= transient * self.transient_env_lp * b.transient_level;
+            // No transient: subtracting +0.0 leaves the mix unchanged.
+            return SyntheticBassDrumFrame {
+                phase: self.phase,
+                phase_noise: self.phase_noise,
+                gain: b.sustain_gain.next(),
+                transient: 0.0,
+            };
         }
+        if self.fm_hold > 0 {
+            // The phase is held and the f0 ramp is not advanced.
+            self.fm_hold -= 1;
+            self.phase = 0.25;
+        } else {
+            self.fm *= b.fm_decay;
+            let fm = 1.0 + 3.5 * b.fm_envelope_amount * self.fm_lp;
+            self.phase += (b.f0.next() * fm).min(0.5);
+            if self.phase >= 1.0 {
+                self.phase -= 1.0;
+            }
+        }
+        if self.body_env_hold > 0 {
+            self.body_env_hold -= 1;
+        } else {
+            self.body_env *= b.body_env_decay;
+            self.transient_env *= TRANSIENT_DECAY;
+        }
+        self.body_env_lp += 0.1 * (self.body_env - self.body_env_lp);
+        self.transient_env_lp += 0.1 * (self.transient_env - self.transient_env_lp);
+        self.fm_lp += 0.1 * (self.fm - self.fm_lp);
+
+        let click = self.click.process(if self.body_env_hold > 0 { 0.0 } else { 1.0 });
+        let transient = click + self.noise.next(random);
+        SyntheticBassDrumFrame {
+            phase: self.phase,
+            phase_noise: self.phase_noise,
+            gain: self.body_env_lp,
+            transient: transient * self.transient_env_lp * b.transient_level,
+        }
+    }
+
+    /// The tone filter: turns a mix from [`shape`] into the output sample.
+    #[inline]
+    pub fn tone(&mut self, b: &SyntheticBassDrumBlock, mix: f32) -> f32 {
         self.tone_lp += b.tone_f * (mix - self.tone_lp);
         self.tone_lp
     }
@@ -236,8 +273,13 @@ impl SyntheticBassDrum {
         out: &mut [f32; BLOCK_SIZE],
     ) {
         let mut block = self.begin_block(p);
+        let mut frames = [SyntheticBassDrumFrame::default(); BLOCK_SIZE];
+        for frame in frames.iter_mut() {
+            *frame = self.advance(&mut block, random);
+        }
+        shape(&block, &frames, out);
         for y in out.iter_mut() {
-            *y = self.next(&mut block, random);
+            *y = self.tone(&block, *y);
         }
         self.end_block(block);
     }
