@@ -7,7 +7,7 @@ use crate::dsp::interpolate::split;
 use crate::dsp::random::Random;
 use crate::dsp::units::{note_to_frequency, semitones_to_ratio};
 use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
-use crate::oscillators::chord_wavetable::ChordWavetableOscillator;
+use crate::oscillators::chord_wavetable::ChordWavetableBank;
 use crate::oscillators::string_synth::{StringSynthBank, REGISTRATION_SIZE};
 use crate::tables::{CHORDS, CHORD_FADE_POINTS, CHORD_REGISTRATIONS};
 
@@ -89,7 +89,7 @@ pub struct ChordEngine {
     timbre_lp: f32,
     chord_quantizer: HysteresisQuantizer,
     divide_down: StringSynthBank<VOICES>,
-    wavetable: [ChordWavetableOscillator; VOICES],
+    wavetable: ChordWavetableBank<VOICES>,
 }
 
 impl Default for ChordEngine {
@@ -126,10 +126,9 @@ impl Engine for ChordEngine {
         // Each voice's wavetable and divide-down parts, rendered apart and then
         // added into OUT or AUX voice by voice, wavetable first, as the module
         // adds them. The divide-down parts run together in the bank.
-        let mut wavetable_out = [[0.0; BLOCK_SIZE]; VOICES];
-        let mut wavetable_sounded = [false; VOICES];
+        let mut wavetable_voices = [None; VOICES];
         let mut divide_down_voices = [None; VOICES];
-        for (v, wavetable) in self.wavetable.iter_mut().enumerate() {
+        for v in 0..VOICES {
             let wavetable_amount = (50.0 * (self.morph_lp - CHORD_FADE_POINTS[v])).clamp(0.0, 1.0);
             let mut divide_down_amount = 1.0 - wavetable_amount;
             let note_frequency = f0 * voicing.ratio[v];
@@ -137,18 +136,14 @@ impl Engine for ChordEngine {
             divide_down_amount *= (4.0 - 32.0 * note_frequency).clamp(0.0, 1.0);
             // A voice at exactly 0 is not run at all: its ramps and phase freeze.
             if wavetable_amount != 0.0 {
-                wavetable.render(
-                    note_frequency * 1.004,
-                    voicing.amplitude[v] * wavetable_amount,
-                    waveform,
-                    &mut wavetable_out[v],
-                );
-                wavetable_sounded[v] = true;
+                wavetable_voices[v] = Some((note_frequency * 1.004, voicing.amplitude[v] * wavetable_amount));
             }
             if divide_down_amount != 0.0 {
                 divide_down_voices[v] = Some((note_frequency, voicing.amplitude[v] * divide_down_amount));
             }
         }
+        let mut wavetable_out = [[0.0; BLOCK_SIZE]; VOICES];
+        let wavetable_sounded = self.wavetable.render(&wavetable_voices, waveform, &mut wavetable_out);
         let mut divide_down_out = [[0.0; BLOCK_SIZE]; VOICES];
         let divide_down_sounded = self.divide_down.render(&divide_down_voices, &stops, &mut divide_down_out);
 
@@ -336,12 +331,9 @@ mod tests {
 
     #[test]
     fn voices_at_zero_amount_are_not_run() {
-        let idle_wavetable = format!("{:?}", ChordWavetableOscillator::default());
         let mut engine = ChordEngine::default();
         render(&mut engine, 48.0, 0.3, 0.0, 0.4, 200);
-        for wavetable in &engine.wavetable {
-            assert_eq!(format!("{wavetable:?}"), idle_wavetable);
-        }
+        assert_eq!(engine.wavetable, ChordWavetableBank::default());
         // At MORPH = 1 the divide-down voices freeze once morph_lp has passed
         // every fade point.
         render(&mut engine, 48.0, 0.3, 1.0, 0.4, 200);

@@ -1,112 +1,23 @@
-//! Wavetable voice of the chord engine: scans 15 integrated waves, read with
-//! linear interpolation and differentiated (engines-4-7.md §3.6).
+//! Wavetable voices of the chord engine: each scans 15 integrated waves, read
+//! with linear interpolation and differentiated (engines-4-7.md §3.6).
+//!
+//! The chord engine's voices run side by side in the lanes of a
+//! [`ChordWavetableBank`]: every lane does exactly one voice's f32 operations
+//! in the voice's order, so that the voices' filters, whose feedback makes
+//! one voice wait on each sample's result, advance together in vector
+//! registers.
 
 use crate::dsp::denormal::flush_denormal;
-use crate::dsp::differentiator::Differentiator;
 use crate::dsp::interpolate::split;
-use crate::dsp::ramp::ParameterRamp;
 use crate::engines::wavetable::WAVE_STRIDE;
+use crate::engines::{Block, BLOCK_SIZE};
 use crate::tables::{CHORD_WAVES, INTEGRATED_WAVES};
-
-/// One wavetable voice of the chord engine.
-#[derive(Clone, Debug, Default)]
-pub struct ChordWavetableOscillator {
-    phase: f32,
-    frequency: f32,
-    amplitude: f32,
-    waveform: f32,
-    lp: f32,
-    differentiator: Differentiator,
-}
 
 /// Wave `wave` of the chord engine's list.
 #[inline]
 fn chord_wave(wave: usize) -> &'static [i16; WAVE_STRIDE] {
     let start = CHORD_WAVES[wave] * WAVE_STRIDE;
     INTEGRATED_WAVES[start..start + WAVE_STRIDE].try_into().expect("wave inside the table")
-}
-
-/// Linear read of `wave` at sample `index + fraction` (`index` below 256).
-#[inline]
-fn read_wave(wave: &[i16; WAVE_STRIDE], index: usize, fraction: f32) -> f32 {
-    let a = wave[index] as f32;
-    let b = wave[index + 1] as f32;
-    a + (b - a) * fraction
-}
-
-impl ChordWavetableOscillator {
-    /// Writes a block at `frequency` and `amplitude`, scanning the waves with
-    /// `waveform` (0 to 1), to `out`.
-    pub fn render(&mut self, frequency: f32, amplitude: f32, waveform: f32, out: &mut [f32]) {
-        let ramps = self.ramps(frequency, amplitude, waveform, out.len());
-        let waveform_ramp = ramps[2];
-        // With the scan position at rest, every sample reads the same pair of
-        // waves at the same crossfade.
-        if waveform_ramp.is_at_rest() {
-            let resting_position = wave_position(waveform_ramp.value());
-            self.render_block(ramps, |_| resting_position, out);
-        } else {
-            self.render_block(ramps, wave_position, out);
-        }
-    }
-
-    /// This block's ramps of frequency, amplitude and scan position.
-    #[inline]
-    fn ramps(&self, frequency: f32, amplitude: f32, waveform: f32, size: usize) -> [ParameterRamp; 3] {
-        let frequency = frequency.min(0.25);
-        // Fade toward Nyquist, and undo the gain of the integrated tables.
-        let amplitude = amplitude * (1.0 - 2.0 * frequency);
-        let amplitude = amplitude * ((1.0 / (frequency * 131_072.0)) * (0.95 - frequency));
-        [
-            ParameterRamp::new(self.frequency, frequency, size),
-            ParameterRamp::new(self.amplitude, amplitude, size),
-            ParameterRamp::new(self.waveform, waveform * 13.9999, size),
-        ]
-    }
-
-    /// The sample loop; `position` gives the pair of waves and the crossfade
-    /// between them for a scan position.
-    #[inline(always)]
-    fn render_block(
-        &mut self,
-        ramps: [ParameterRamp; 3],
-        position: impl Fn(f32) -> (usize, f32),
-        out: &mut [f32],
-    ) {
-        let [mut frequency_ramp, mut amplitude_ramp, mut waveform_ramp] = ramps;
-        // Local copies keep the per-sample state in registers.
-        let (mut phase, mut lp, mut differentiator) = (self.phase, self.lp, self.differentiator);
-        // The pair of waves changes rarely: look them up only then.
-        let mut pair = usize::MAX;
-        let mut waves = (chord_wave(0), chord_wave(1));
-
-        for y in out.iter_mut() {
-            let f = frequency_ramp.next();
-            let cutoff = (256.0 * f).min(1.0);
-            phase += f;
-            if phase >= 1.0 {
-                phase -= 1.0;
-            }
-            let (wave, wave_fraction) = position(waveform_ramp.next());
-            if wave != pair {
-                pair = wave;
-                waves = (chord_wave(wave), chord_wave(wave + 1));
-            }
-            let (index, fraction) = split(phase * 256.0);
-            let index = index as usize & 255;
-            let a = read_wave(waves.0, index, fraction);
-            let b = read_wave(waves.1, index, fraction);
-            let s = differentiator.process(cutoff, a + (b - a) * wave_fraction);
-            lp += (cutoff * 0.5) * (s - lp);
-            *y = amplitude_ramp.next() * lp;
-        }
-
-        (self.phase, self.lp, self.differentiator) = (phase, lp, differentiator);
-        self.frequency = frequency_ramp.value();
-        // As for the divide-down voices' gains: no subnormal rest at 0.
-        self.amplitude = flush_denormal(amplitude_ramp.value());
-        self.waveform = waveform_ramp.value();
-    }
 }
 
 /// The first of the two waves a scan position reads, and the crossfade to the second.
@@ -117,18 +28,454 @@ fn wave_position(waveform: f32) -> (usize, f32) {
     ((wave.max(0) as usize).min(CHORD_WAVES.len() - 2), wave_fraction)
 }
 
+/// The targets of a voice's frequency, amplitude and scan position ramps for
+/// a block at `frequency` and `amplitude`, scanning with `waveform` (0 to 1).
+#[inline]
+fn ramp_targets(frequency: f32, amplitude: f32, waveform: f32) -> [f32; 3] {
+    let frequency = frequency.min(0.25);
+    // Fade toward Nyquist, and undo the gain of the integrated tables.
+    let amplitude = amplitude * (1.0 - 2.0 * frequency);
+    let amplitude = amplitude * ((1.0 / (frequency * 131_072.0)) * (0.95 - frequency));
+    [frequency, amplitude, waveform * 13.9999]
+}
+
+/// One wavetable voice's state.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct VoiceState {
+    phase: f32,
+    frequency: f32,
+    amplitude: f32,
+    waveform: f32,
+    lp: f32,
+    /// The differentiator's previous input and its low-passed difference.
+    previous: f32,
+    slope: f32,
+}
+
+/// Voices rendered side by side: the width of one SSE vector. Passes of
+/// fewer voices run two lanes wide, or as plain scalar code for a lone
+/// voice, since an empty lane costs as much as a voice.
+const LANES: usize = 4;
+
+/// `VOICES` wavetable voices. Each block, the voices that sound are packed
+/// into the lanes of 4-wide passes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChordWavetableBank<const VOICES: usize> {
+    voices: [VoiceState; VOICES],
+}
+
+impl<const VOICES: usize> Default for ChordWavetableBank<VOICES> {
+    fn default() -> Self {
+        Self { voices: [VoiceState::default(); VOICES] }
+    }
+}
+
+impl<const VOICES: usize> ChordWavetableBank<VOICES> {
+    /// Renders one block of every voice `v` that has `Some((frequency,
+    /// amplitude))` in `voices[v]`, scanning the waves with `waveform` (0 to
+    /// 1), into `out[v]`. Returns which voices sounded; the others keep their
+    /// state untouched.
+    pub fn render(
+        &mut self,
+        voices: &[Option<(f32, f32)>; VOICES],
+        waveform: f32,
+        out: &mut [Block; VOICES],
+    ) -> [bool; VOICES] {
+        let mut sounding = [(0, [0.0; 3]); VOICES];
+        let mut count = 0;
+        for (v, settings) in voices.iter().enumerate() {
+            if let Some((frequency, amplitude)) = *settings {
+                sounding[count] = (v, ramp_targets(frequency, amplitude, waveform));
+                count += 1;
+            }
+        }
+        let mut sounded = [false; VOICES];
+        for pass in sounding[..count].chunks(LANES) {
+            match *pass {
+                [(v, targets)] => render_voice(&mut self.voices[v], targets, &mut out[v]),
+                [_, _] => self.render_pass::<2>(pass, out),
+                _ => self.render_pass::<LANES>(pass, out),
+            }
+            for &(v, _) in pass {
+                sounded[v] = true;
+            }
+        }
+        sounded
+    }
+
+    /// Renders the voices of `pass` (voice number and ramp targets, at most
+    /// `L`) in the lanes of one `L`-wide pass, into `out`.
+    fn render_pass<const L: usize>(&mut self, pass: &[(usize, [f32; 3])], out: &mut [Block; VOICES]) {
+        // Empty lanes hold a silent voice whose ramps and phase never move.
+        let mut states = [VoiceState::default(); L];
+        let mut targets = [[0.0; 3]; L];
+        for (lane, &(v, voice_targets)) in pass.iter().enumerate() {
+            states[lane] = self.voices[v];
+            targets[lane] = voice_targets;
+        }
+        let frames = render_lanes(&mut states, &targets);
+        for (lane, &(v, _)) in pass.iter().enumerate() {
+            self.voices[v] = states[lane];
+            for (y, frame) in out[v].iter_mut().zip(&frames) {
+                *y = frame[lane];
+            }
+        }
+    }
+}
+
+/// One block of a lone voice, ramping toward `targets` (frequency,
+/// amplitude, scan position), into `out`: the one-lane case of
+/// [`render_lanes`] as scalar code, faster than a lane of a vector.
+fn render_voice(state: &mut VoiceState, targets: [f32; 3], out: &mut Block) {
+    let size = BLOCK_SIZE as f32;
+    let frequency_increment = (targets[0] - state.frequency) / size;
+    let amplitude_increment = (targets[1] - state.amplitude) / size;
+    let waveform_increment = (targets[2] - state.waveform) / size;
+    // With the scan position at rest, every sample reads the same pair of
+    // waves at the same crossfade.
+    if (state.waveform + waveform_increment).to_bits() == state.waveform.to_bits() {
+        let resting_position = wave_position(state.waveform);
+        render_voice_samples(
+            state,
+            [frequency_increment, amplitude_increment, waveform_increment],
+            |_| resting_position,
+            out,
+        );
+    } else {
+        render_voice_samples(
+            state,
+            [frequency_increment, amplitude_increment, waveform_increment],
+            wave_position,
+            out,
+        );
+    }
+}
+
+/// The sample loop of [`render_voice`]; `position` gives the pair of waves
+/// and the crossfade between them for a scan position.
+#[inline(always)]
+fn render_voice_samples(
+    state: &mut VoiceState,
+    [frequency_increment, amplitude_increment, waveform_increment]: [f32; 3],
+    position: impl Fn(f32) -> (usize, f32),
+    out: &mut Block,
+) {
+    // Local copies keep the per-sample state in registers.
+    let VoiceState { mut phase, mut frequency, mut amplitude, mut waveform, mut lp, mut previous, mut slope } =
+        *state;
+    // The pair of waves changes rarely: look them up only then.
+    let mut pair = usize::MAX;
+    let mut waves = (chord_wave(0), chord_wave(1));
+    for y in out.iter_mut() {
+        frequency += frequency_increment;
+        let cutoff = (256.0 * frequency).min(1.0);
+        phase += frequency;
+        if phase >= 1.0 {
+            phase -= 1.0;
+        }
+        waveform += waveform_increment;
+        let (wave, wave_fraction) = position(waveform);
+        if wave != pair {
+            pair = wave;
+            waves = (chord_wave(wave), chord_wave(wave + 1));
+        }
+        let (index, fraction) = split(phase * 256.0);
+        let index = index as usize & 255;
+        let a0 = waves.0[index] as f32;
+        let a = a0 + (waves.0[index + 1] as f32 - a0) * fraction;
+        let b0 = waves.1[index] as f32;
+        let b = b0 + (waves.1[index + 1] as f32 - b0) * fraction;
+        let x = a + (b - a) * wave_fraction;
+        // The differentiator, then the one-pole low-pass.
+        slope += cutoff * ((x - previous) - slope);
+        previous = x;
+        lp += (cutoff * 0.5) * (slope - lp);
+        amplitude += amplitude_increment;
+        *y = amplitude * lp;
+    }
+    // As for the divide-down voices' gains: no subnormal rest at 0.
+    let amplitude = flush_denormal(amplitude);
+    *state = VoiceState { phase, frequency, amplitude, waveform, lp, previous, slope };
+}
+
+/// One block of `L` voices side by side, each lane ramping toward its
+/// frequency, amplitude and scan position targets. Returns the frames, one
+/// sample per lane.
+fn render_lanes<const L: usize>(
+    states: &mut [VoiceState; L],
+    targets: &[[f32; 3]; L],
+) -> [[f32; L]; BLOCK_SIZE] {
+    // stmlib's ParameterInterpolator arithmetic for each ramp.
+    let size = BLOCK_SIZE as f32;
+    let increment = |ramp: usize, lane: usize| {
+        let state = [states[lane].frequency, states[lane].amplitude, states[lane].waveform][ramp];
+        (targets[lane][ramp] - state) / size
+    };
+    let frequency_increment: [f32; L] = std::array::from_fn(|lane| increment(0, lane));
+    let amplitude_increment: [f32; L] = std::array::from_fn(|lane| increment(1, lane));
+    let waveform_increment: [f32; L] = std::array::from_fn(|lane| increment(2, lane));
+    // With every scan position at rest, each lane reads the same pair of
+    // waves at the same crossfade all block long.
+    let at_rest = (0..L).all(|lane| {
+        let waveform = states[lane].waveform;
+        (waveform + waveform_increment[lane]).to_bits() == waveform.to_bits()
+    });
+    if at_rest {
+        render_frames::<L, false>(states, frequency_increment, amplitude_increment, waveform_increment)
+    } else {
+        render_frames::<L, true>(states, frequency_increment, amplitude_increment, waveform_increment)
+    }
+}
+
+/// The sample loop of [`render_lanes`]; `SCANNING` when some lane's scan
+/// position moves, so that the pair of waves is looked up at every sample.
+#[inline(always)]
+fn render_frames<const L: usize, const SCANNING: bool>(
+    states: &mut [VoiceState; L],
+    frequency_increment: [f32; L],
+    amplitude_increment: [f32; L],
+    waveform_increment: [f32; L],
+) -> [[f32; L]; BLOCK_SIZE] {
+    // Local copies keep the per-sample state in registers.
+    let mut phase = states.map(|state| state.phase);
+    let mut frequency = states.map(|state| state.frequency);
+    let mut amplitude = states.map(|state| state.amplitude);
+    let mut waveform = states.map(|state| state.waveform);
+    let mut lp = states.map(|state| state.lp);
+    let mut previous = states.map(|state| state.previous);
+    let mut slope = states.map(|state| state.slope);
+
+    let positions = |waveform: &[f32; L]| {
+        let positions = waveform.map(wave_position);
+        (positions.map(|(wave, _)| (chord_wave(wave), chord_wave(wave + 1))), positions.map(|(_, f)| f))
+    };
+    let (mut waves, mut wave_fraction) = positions(&waveform);
+
+    let mut frames = [[0.0f32; L]; BLOCK_SIZE];
+    for frame in frames.iter_mut() {
+        let mut cutoff = [0.0f32; L];
+        let mut position = [0.0f32; L];
+        for lane in 0..L {
+            frequency[lane] += frequency_increment[lane];
+            let f = frequency[lane];
+            cutoff[lane] = (256.0 * f).min(1.0);
+            phase[lane] += f;
+            if phase[lane] >= 1.0 {
+                phase[lane] -= 1.0;
+            }
+            waveform[lane] += waveform_increment[lane];
+            position[lane] = phase[lane] * 256.0;
+        }
+        let (integral, fraction) = split_lanes(position);
+        let index = integral.map(|i| i as usize & 255);
+        if SCANNING {
+            (waves, wave_fraction) = positions(&waveform);
+        }
+        // Each lane reads its own pair of waves; the reads are scalar, the
+        // arithmetic on them is not.
+        let mut samples = [[0.0f32; L]; 4];
+        for lane in 0..L {
+            let (first, second) = waves[lane];
+            let i = index[lane];
+            samples[0][lane] = first[i] as f32;
+            samples[1][lane] = first[i + 1] as f32;
+            samples[2][lane] = second[i] as f32;
+            samples[3][lane] = second[i + 1] as f32;
+        }
+        for lane in 0..L {
+            let [a0, a1, b0, b1] = samples.map(|s| s[lane]);
+            let a = a0 + (a1 - a0) * fraction[lane];
+            let b = b0 + (b1 - b0) * fraction[lane];
+            let x = a + (b - a) * wave_fraction[lane];
+            // The differentiator, then the one-pole low-pass.
+            slope[lane] += cutoff[lane] * ((x - previous[lane]) - slope[lane]);
+            previous[lane] = x;
+            lp[lane] += (cutoff[lane] * 0.5) * (slope[lane] - lp[lane]);
+            amplitude[lane] += amplitude_increment[lane];
+            frame[lane] = amplitude[lane] * lp[lane];
+        }
+    }
+
+    for (lane, state) in states.iter_mut().enumerate() {
+        *state = VoiceState {
+            phase: phase[lane],
+            frequency: frequency[lane],
+            // As for the divide-down voices' gains: no subnormal rest at 0.
+            amplitude: flush_denormal(amplitude[lane]),
+            waveform: waveform[lane],
+            lp: lp[lane],
+            previous: previous[lane],
+            slope: slope[lane],
+        };
+    }
+    frames
+}
+
+/// [`split`] of every lane: the integral part (toward zero) and the rest.
+///
+/// `x as i32` saturates and maps NaN to 0, which costs a scalar conversion
+/// and fix-ups per lane. Inside ±2^22, where the phases stay, adding 2^23 to
+/// |x| rounds it to the nearest integer in float arithmetic (one less where
+/// that rounded up gives the truncation), which vectorises; other inputs take
+/// `split` itself.
+#[inline(always)]
+fn split_lanes<const L: usize>(x: [f32; L]) -> ([i32; L], [f32; L]) {
+    const TWO_22: f32 = 4_194_304.0;
+    const TWO_23: f32 = 8_388_608.0;
+    let mut in_range = true;
+    for x in x {
+        in_range &= x.abs() < TWO_22;
+    }
+    if !in_range {
+        let parts = x.map(split);
+        return (parts.map(|(integral, _)| integral), parts.map(|(_, fractional)| fractional));
+    }
+    let mut integral = [0i32; L];
+    let mut fractional = [0.0f32; L];
+    for lane in 0..L {
+        let magnitude = x[lane].abs();
+        let rounded = (magnitude + TWO_23).to_bits() as i32 - TWO_23.to_bits() as i32;
+        let truncated = rounded - (rounded as f32 > magnitude) as i32;
+        integral[lane] = if x[lane] < 0.0 { -truncated } else { truncated };
+        fractional[lane] = x[lane] - integral[lane] as f32;
+    }
+    (integral, fractional)
+}
+
+/// One wavetable voice at a time, as the spec writes it: the reference the
+/// bank's lanes must match bit for bit.
+#[cfg(test)]
+mod reference {
+    use super::*;
+    use crate::dsp::differentiator::Differentiator;
+    use crate::dsp::ramp::ParameterRamp;
+
+    /// One wavetable voice of the chord engine.
+    #[derive(Clone, Debug, Default)]
+    pub struct ChordWavetableOscillator {
+        phase: f32,
+        frequency: f32,
+        amplitude: f32,
+        waveform: f32,
+        lp: f32,
+        differentiator: Differentiator,
+    }
+
+    /// Linear read of `wave` at sample `index + fraction` (`index` below 256).
+    fn read_wave(wave: &[i16; WAVE_STRIDE], index: usize, fraction: f32) -> f32 {
+        let a = wave[index] as f32;
+        let b = wave[index + 1] as f32;
+        a + (b - a) * fraction
+    }
+
+    impl ChordWavetableOscillator {
+        /// Writes a block at `frequency` and `amplitude`, scanning the waves with
+        /// `waveform` (0 to 1), to `out`.
+        pub fn render(&mut self, frequency: f32, amplitude: f32, waveform: f32, out: &mut [f32]) {
+            let [frequency, amplitude, waveform] = ramp_targets(frequency, amplitude, waveform);
+            let size = out.len();
+            let mut frequency_ramp = ParameterRamp::new(self.frequency, frequency, size);
+            let mut amplitude_ramp = ParameterRamp::new(self.amplitude, amplitude, size);
+            let mut waveform_ramp = ParameterRamp::new(self.waveform, waveform, size);
+            for y in out.iter_mut() {
+                let f = frequency_ramp.next();
+                let cutoff = (256.0 * f).min(1.0);
+                self.phase += f;
+                if self.phase >= 1.0 {
+                    self.phase -= 1.0;
+                }
+                let (wave, wave_fraction) = wave_position(waveform_ramp.next());
+                let (index, fraction) = split(self.phase * 256.0);
+                let index = index as usize & 255;
+                let a = read_wave(chord_wave(wave), index, fraction);
+                let b = read_wave(chord_wave(wave + 1), index, fraction);
+                let s = self.differentiator.process(cutoff, a + (b - a) * wave_fraction);
+                self.lp += (cutoff * 0.5) * (s - self.lp);
+                *y = amplitude_ramp.next() * self.lp;
+            }
+            self.frequency = frequency_ramp.value();
+            self.amplitude = flush_denormal(amplitude_ramp.value());
+            self.waveform = waveform_ramp.value();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reference::ChordWavetableOscillator;
+
+    #[test]
+    fn every_lane_matches_a_reference_voice_bit_for_bit() {
+        use crate::dsp::random::Random;
+        const VOICES: usize = 6;
+        let mut bank = ChordWavetableBank::<VOICES>::default();
+        let mut voices: [ChordWavetableOscillator; VOICES] = Default::default();
+        let mut random = Random::default();
+        let mut waveform = 0.0;
+        for block in 0..4000 {
+            // Scan positions held for a while (at rest) and moving; voices
+            // switching off and on, low and high pitches, amplitudes to zero.
+            if block % 40 < 20 {
+                waveform = random.get_float();
+            }
+            let settings: [Option<(f32, f32)>; VOICES] = std::array::from_fn(|lane| {
+                let octave = (block / 100 + lane) % 10;
+                let frequency = 0.0005 * (1 << octave) as f32 * (1.0 + 0.01 * lane as f32);
+                let amplitude = if (block / 70 + lane) % 5 == 0 { 0.0 } else { 0.25 * random.get_float() };
+                ((block / 30 + lane) % 7 != 0).then_some((frequency, amplitude))
+            });
+            let mut out = [[0.0; BLOCK_SIZE]; VOICES];
+            let sounded = bank.render(&settings, waveform, &mut out);
+            for lane in 0..VOICES {
+                let Some((frequency, amplitude)) = settings[lane] else {
+                    assert!(!sounded[lane]);
+                    continue;
+                };
+                assert!(sounded[lane]);
+                let mut expected = [0.0; BLOCK_SIZE];
+                voices[lane].render(frequency, amplitude, waveform, &mut expected);
+                assert_eq!(
+                    out[lane].map(f32::to_bits),
+                    expected.map(f32::to_bits),
+                    "block {block} lane {lane}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn split_lanes_is_split_in_every_lane() {
+        let edges =
+            [0.0, -0.0, 0.5, 255.999_98, -0.3, -1.0, 4_194_303.5, -4_194_303.5, 4_194_304.0, 3e9, -3e9];
+        let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::from_bits(1)];
+        for (i, &x) in edges.iter().chain(&specials).enumerate() {
+            for &y in &edges[..i % edges.len() + 1] {
+                let (integral, fractional) = split_lanes([x, y]);
+                for (lane, v) in [x, y].into_iter().enumerate() {
+                    let (expected_integral, expected_fractional) = split(v);
+                    assert_eq!(integral[lane], expected_integral, "{v}");
+                    assert_eq!(fractional[lane].to_bits(), expected_fractional.to_bits(), "{v}");
+                }
+            }
+        }
+    }
+
+    /// One voice of a one-voice bank: a block at `frequency` into `out`.
+    fn render_one(bank: &mut ChordWavetableBank<1>, frequency: f32, waveform: f32, out: &mut [f32]) {
+        let mut block = [[0.0; BLOCK_SIZE]];
+        assert_eq!(bank.render(&[Some((frequency, 0.25))], waveform, &mut block), [true]);
+        out.copy_from_slice(&block[0]);
+    }
 
     #[test]
     fn plays_at_the_requested_pitch_with_bounded_level() {
-        let mut oscillator = ChordWavetableOscillator::default();
+        let mut bank = ChordWavetableBank::default();
         let frequency = 1.0 / 160.0;
         for waveform in [0.0, 0.3, 0.99] {
             let mut out = vec![0.0; 48_000];
-            for block in out.chunks_mut(12) {
-                oscillator.render(frequency, 0.25, waveform, block);
+            for block in out.chunks_mut(BLOCK_SIZE) {
+                render_one(&mut bank, frequency, waveform, block);
             }
             let tail = &out[24_000..];
             // Periodic: one period later the signal repeats.
@@ -140,30 +487,12 @@ mod tests {
     }
 
     #[test]
-    fn resting_scan_gives_the_bits_of_a_per_sample_scan() {
-        let mut oscillator = ChordWavetableOscillator::default();
-        let mut reference = oscillator.clone();
-        for block in 0..600 {
-            let waveform = [0.1, 0.55, 0.93][block / 200];
-            let (f, amplitude) = (0.0087, 0.25 + 0.01 * (block % 4) as f32);
-            let (mut out, mut expected) = ([0.5f32; 12], [0.5f32; 12]);
-            oscillator.render(f, amplitude, waveform, &mut out);
-            let ramps = reference.ramps(f, amplitude, waveform, 12);
-            reference.render_block(ramps, wave_position, &mut expected);
-            assert_eq!(out.map(f32::to_bits), expected.map(f32::to_bits), "block {block}");
-        }
-    }
-
-    #[test]
-    fn overwrites_the_buffer() {
-        let mut a = ChordWavetableOscillator::default();
-        let mut b = ChordWavetableOscillator::default();
-        for _ in 0..10 {
-            let mut zeros = [0.0; 12];
-            let mut ones = [1.0; 12];
-            a.render(0.01, 0.25, 0.5, &mut zeros);
-            b.render(0.01, 0.25, 0.5, &mut ones);
-            assert_eq!(zeros, ones);
-        }
+    fn silent_voices_keep_their_state() {
+        let mut bank = ChordWavetableBank::<2>::default();
+        let mut out = [[0.0; BLOCK_SIZE]; 2];
+        bank.render(&[Some((0.01, 0.25)), Some((0.02, 0.25))], 0.5, &mut out);
+        let before = bank.voices[1];
+        assert_eq!(bank.render(&[Some((0.01, 0.25)), None], 0.5, &mut out), [true, false]);
+        assert_eq!(bank.voices[1], before);
     }
 }

@@ -196,52 +196,74 @@ fn render_lanes(
 
     let mut frames = [[0.0f32; LANES]; BLOCK_SIZE];
     for frame in frames.iter_mut() {
-        let mut this_sample = next_sample;
-        let mut changed = [0u32; LANES];
-        let mut next_segment = [0i32; LANES];
-        let mut discontinuity = [0.0f32; LANES];
+        // Each step runs over all lanes at once, so that it becomes one vector
+        // operation; within a lane the steps keep the voice's order.
         for lane in 0..LANES {
             frequency[lane] += frequency_increment[lane];
-            for saw in 0..4 {
-                gains[saw][lane] += gain_increments[saw][lane];
+        }
+        for (gain, increment) in gains.iter_mut().zip(&gain_increments) {
+            for lane in 0..LANES {
+                gain[lane] += increment[lane];
             }
-            // The counter stays below 8.5 (it wraps at 8 and moves at most
-            // 0.5 per sample), well inside `truncate_small`'s range.
-            phase[lane] += frequency[lane];
-            let counter = truncate_small(phase[lane]);
-            changed[lane] = mask(counter != segment[lane]);
-            // Each saw resets when the counter crosses a multiple of its period.
-            let wrapped = changed[lane] & mask(counter == 8);
-            phase[lane] -= keep(8.0, wrapped);
-            next_segment[lane] = counter & !(wrapped as i32);
-            let mut d = 0.0 - keep(gains[0][lane], wrapped);
-            d -= keep(gains[1][lane], changed[lane] & mask(next_segment[lane] & 3 == 0));
-            d -= keep(gains[2][lane], changed[lane] & mask(next_segment[lane] & 1 == 0));
-            d -= keep(gains[3][lane], changed[lane]);
-            discontinuity[lane] = d;
         }
         for lane in 0..LANES {
-            // The band-limiting steps of the lanes whose counter crossed a
-            // boundary (the others' are computed and dropped: cheaper than
-            // testing for them).
-            let d = discontinuity[lane];
-            let apply = changed[lane] & mask(d != 0.0);
-            let t = (phase[lane] - next_segment[lane] as f32) / frequency[lane];
-            this_sample[lane] += keep(this_blep_sample(t) * d, apply);
-            let blep_next = 0.0 + keep(next_blep_sample(t) * d, apply);
-
+            phase[lane] += frequency[lane];
+        }
+        // The counter stays below 8.5 (it wraps at 8 and moves at most 0.5
+        // per sample), well inside `truncate_small`'s range.
+        let counter: [i32; LANES] = std::array::from_fn(|lane| truncate_small(phase[lane]));
+        let changed: [u32; LANES] = std::array::from_fn(|lane| mask(counter[lane] != segment[lane]));
+        // Each saw resets when the counter crosses a multiple of its period.
+        // The counter reaches 8 exactly when the phase reaches 8 (it stays
+        // below 9), and then it has changed (the segment is at most 7):
+        // comparing the phase keeps the integer work off the phase's
+        // sample-to-sample dependency chain. A NaN phase wraps neither way.
+        let wrapped: [u32; LANES] = std::array::from_fn(|lane| mask(phase[lane] >= 8.0));
+        for lane in 0..LANES {
+            phase[lane] -= keep(8.0, wrapped[lane]);
+        }
+        let next_segment: [i32; LANES] = std::array::from_fn(|lane| counter[lane] & !(wrapped[lane] as i32));
+        let mut d: [f32; LANES] = std::array::from_fn(|lane| 0.0 - keep(gains[0][lane], wrapped[lane]));
+        for lane in 0..LANES {
+            d[lane] -= keep(gains[1][lane], changed[lane] & mask(next_segment[lane] & 3 == 0));
+        }
+        for lane in 0..LANES {
+            d[lane] -= keep(gains[2][lane], changed[lane] & mask(next_segment[lane] & 1 == 0));
+        }
+        for lane in 0..LANES {
+            d[lane] -= keep(gains[3][lane], changed[lane]);
+        }
+        // The band-limiting steps of the lanes whose counter crossed a
+        // boundary (the others' are computed and dropped: cheaper than
+        // testing for them).
+        let apply: [u32; LANES] = std::array::from_fn(|lane| changed[lane] & mask(d[lane] != 0.0));
+        let t: [f32; LANES] =
+            std::array::from_fn(|lane| (phase[lane] - next_segment[lane] as f32) / frequency[lane]);
+        let mut this_sample = next_sample;
+        for lane in 0..LANES {
+            this_sample[lane] += keep(this_blep_sample(t[lane]) * d[lane], apply[lane]);
+        }
+        for lane in 0..LANES {
             let changed = changed[lane] as i32;
             segment[lane] = (next_segment[lane] & changed) | (segment[lane] & !changed);
-            let offsets = SawOffsets::new(segment[lane]);
-            let p = phase[lane];
-            let [g8, g4, g2, g1] = [gains[0][lane], gains[1][lane], gains[2][lane], gains[3][lane]];
-            // Added one at a time on top of the residual, as the real module does.
-            let mut n = blep_next;
-            n += ((p - 4.0) * g8) * 0.125;
-            n += ((p - offsets.saw_4) * g4) * 0.25;
-            n += ((p - offsets.saw_2) * g2) * 0.5;
-            n += (p - offsets.saw_1) * g1;
-            next_sample[lane] = n;
+        }
+        let offsets = segment.map(SawOffsets::new);
+        // Added one at a time on top of the residual, as the real module does.
+        next_sample =
+            std::array::from_fn(|lane| 0.0 + keep(next_blep_sample(t[lane]) * d[lane], apply[lane]));
+        for lane in 0..LANES {
+            next_sample[lane] += ((phase[lane] - 4.0) * gains[0][lane]) * 0.125;
+        }
+        for lane in 0..LANES {
+            next_sample[lane] += ((phase[lane] - offsets[lane].saw_4) * gains[1][lane]) * 0.25;
+        }
+        for lane in 0..LANES {
+            next_sample[lane] += ((phase[lane] - offsets[lane].saw_2) * gains[2][lane]) * 0.5;
+        }
+        for lane in 0..LANES {
+            next_sample[lane] += (phase[lane] - offsets[lane].saw_1) * gains[3][lane];
+        }
+        for lane in 0..LANES {
             frame[lane] = 2.0 * this_sample[lane];
         }
     }
