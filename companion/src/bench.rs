@@ -173,6 +173,9 @@ pub struct TargetOutcome {
     /// In-domain gesture targets: (true onsets found within 10 ms, true onsets, onsets detected).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onsets_recovered: Option<(usize, usize, usize)>,
+    /// In-domain: the parameters the target was rendered from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truth: Option<RenderParams>,
 }
 
 /// How many of a struck target's true onsets (TRIG times plus the trigger
@@ -297,6 +300,7 @@ pub fn run(
                 engine_recovered,
                 note_recovered,
                 onsets_recovered,
+                truth: target.truth.clone(),
             });
             bar.inc(1);
         }

@@ -276,11 +276,52 @@ pub fn search(
     };
     let knn_budget = ((budget as f64 * KNN_SHARE) as usize).max(MIN_KNN_RENDERS).min(budget);
     let mut all = knn_candidates(target, library, index, knn_budget);
-    let refined =
-        crate::refine::refine(target, &library.manifest.space, &all, budget - knn_budget, optimizer, seed);
+    let probes = octave_probes(target, &all, budget - knn_budget);
+    let probe_renders = probes.len();
+    all.extend(probes);
+    sort_by_distance(&mut all);
+    let refined = crate::refine::refine(
+        target,
+        &library.manifest.space,
+        &all,
+        budget - knn_budget - probe_renders,
+        optimizer,
+        seed,
+    );
     all.extend(refined);
     sort_by_distance(&mut all);
     all
+}
+
+/// FREQ moves, in octaves, tried on the best k-NN candidate before refinement.
+const OCTAVE_PROBES: [f64; 8] = [1.0, -1.0, 0.5 / 12.0, -0.5 / 12.0, 1.0 / 12.0, -1.0 / 12.0, 1.5 / 12.0, -1.5 / 12.0];
+
+/// The best candidate an octave up and down, scored (at most `budget` renders;
+/// none for a patch line). Pitch trackers and the library's neighbours are
+/// often right about the pitch class but an octave off, and refinement, which
+/// moves FREQ by about a semitone, cannot leap an octave.
+fn octave_probes(target: &PreparedTarget, candidates: &[ScoredCandidate], budget: usize) -> Vec<ScoredCandidate> {
+    let Some(best) = candidates.first().filter(|c| c.params.patch.is_none()) else {
+        return Vec::new();
+    };
+    let probes: Vec<RenderParams> = OCTAVE_PROBES
+        .iter()
+        .map(|shift| best.params.frequency + shift)
+        .filter(|frequency| (-4.0..=4.0).contains(frequency))
+        .map(|frequency| RenderParams { frequency: quantize_octaves(frequency), ..best.params.clone() })
+        .take(budget)
+        .collect();
+    // A transposed start keeps its narrow FREQ spread in refinement.
+    let method = if best.method.contains("transpose") { "knn+transpose+octave" } else { "knn+octave" };
+    let mut scored: Vec<ScoredCandidate> = probes
+        .into_par_iter()
+        .map(|params| {
+            let (distance, _) = target.score(&params);
+            ScoredCandidate { params, distance, method, ..best.clone() }
+        })
+        .collect();
+    sort_by_distance(&mut scored);
+    scored
 }
 
 /// `params` with FREQ moved so that the candidate's pitch lands on the target's,
