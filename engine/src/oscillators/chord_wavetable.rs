@@ -251,9 +251,14 @@ fn render_frames<const L: usize, const SCANNING: bool>(
     };
     let (mut waves, mut wave_fraction) = positions(&waveform);
 
-    let mut frames = [[0.0f32; L]; BLOCK_SIZE];
-    for frame in frames.iter_mut() {
-        let mut cutoff = [0.0f32; L];
+    // Two passes over the block: first the oscillators' phases and wave
+    // reads, whose frames do not depend on each other, then the filters,
+    // whose feedback makes each frame wait on the previous one. Apart, the
+    // processor overlaps many frames of the first pass instead of stalling on
+    // the long chain from phase to filter output in every frame.
+    let mut cutoffs = [[0.0f32; L]; BLOCK_SIZE];
+    let mut inputs = [[0.0f32; L]; BLOCK_SIZE];
+    for (cutoff, input) in cutoffs.iter_mut().zip(inputs.iter_mut()) {
         let mut position = [0.0f32; L];
         for lane in 0..L {
             frequency[lane] += frequency_increment[lane];
@@ -286,10 +291,16 @@ fn render_frames<const L: usize, const SCANNING: bool>(
             let [a0, a1, b0, b1] = samples.map(|s| s[lane]);
             let a = a0 + (a1 - a0) * fraction[lane];
             let b = b0 + (b1 - b0) * fraction[lane];
-            let x = a + (b - a) * wave_fraction[lane];
+            input[lane] = a + (b - a) * wave_fraction[lane];
+        }
+    }
+
+    let mut frames = [[0.0f32; L]; BLOCK_SIZE];
+    for ((frame, cutoff), x) in frames.iter_mut().zip(&cutoffs).zip(&inputs) {
+        for lane in 0..L {
             // The differentiator, then the one-pole low-pass.
-            slope[lane] += cutoff[lane] * ((x - previous[lane]) - slope[lane]);
-            previous[lane] = x;
+            slope[lane] += cutoff[lane] * ((x[lane] - previous[lane]) - slope[lane]);
+            previous[lane] = x[lane];
             lp[lane] += (cutoff[lane] * 0.5) * (slope[lane] - lp[lane]);
             amplitude[lane] += amplitude_increment[lane];
             frame[lane] = amplitude[lane] * lp[lane];

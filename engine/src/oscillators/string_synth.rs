@@ -156,15 +156,34 @@ impl<const VOICES: usize> StringSynthBank<VOICES> {
         let mut sounded = [false; VOICES];
         for pass in sounding[..count].chunks(LANES) {
             // Empty lanes hold a silent voice whose counter never moves.
-            let mut states = [VoiceState::SILENT; LANES];
-            let mut targets = [(0.0, [0.0; 4]); LANES];
+            let mut lanes = Lanes::SILENT;
+            let mut targets = [[0.0; LANES]; 5];
             for (lane, &(v, counter_frequency, saw_targets)) in pass.iter().enumerate() {
-                states[lane] = self.voices[v];
-                targets[lane] = (counter_frequency, saw_targets);
+                let voice = &self.voices[v];
+                lanes.phase[lane] = voice.phase;
+                lanes.next_sample[lane] = voice.next_sample;
+                lanes.segment[lane] = voice.segment;
+                lanes.ramps[0][lane] = voice.frequency;
+                targets[0][lane] = counter_frequency;
+                for saw in 0..4 {
+                    lanes.ramps[saw + 1][lane] = voice.saw_gains[saw];
+                    targets[saw + 1][lane] = saw_targets[saw];
+                }
             }
-            let frames = render_lanes(&mut states, &targets);
+            let mut frames = [[0.0; LANES]; BLOCK_SIZE];
+            render_lanes(&mut lanes, &targets, &mut frames);
             for (lane, &(v, _, _)) in pass.iter().enumerate() {
-                self.voices[v] = states[lane];
+                self.voices[v] = VoiceState {
+                    phase: lanes.phase[lane],
+                    next_sample: lanes.next_sample[lane],
+                    segment: lanes.segment[lane],
+                    frequency: lanes.ramps[0][lane],
+                    // A gain ramping to 0 settles on a subnormal (its
+                    // increment rounds to zero there) and would make every
+                    // later sample slow. The saw terms it scales stay below
+                    // 1.2e-38, which vanishes in the output.
+                    saw_gains: std::array::from_fn(|saw| flush_denormal(lanes.ramps[saw + 1][lane])),
+                };
                 sounded[v] = true;
                 for (y, frame) in out[v].iter_mut().zip(&frames) {
                     *y = frame[lane];
@@ -175,37 +194,53 @@ impl<const VOICES: usize> StringSynthBank<VOICES> {
     }
 }
 
-/// One block of four voices side by side, each lane ramping toward its
-/// counter frequency and saw gain targets. Returns the frames, one sample per lane.
-fn render_lanes(
-    states: &mut [VoiceState; LANES],
-    targets: &[(f32, [f32; 4]); LANES],
-) -> [[f32; LANES]; BLOCK_SIZE] {
-    let size = BLOCK_SIZE as f32;
-    // stmlib's ParameterInterpolator arithmetic for each ramp.
-    let mut frequency = states.map(|state| state.frequency);
-    let frequency_increment: [f32; LANES] =
-        std::array::from_fn(|lane| (targets[lane].0 - states[lane].frequency) / size);
-    let mut gains: [[f32; LANES]; 4] = std::array::from_fn(|saw| states.map(|state| state.saw_gains[saw]));
-    let gain_increments: [[f32; LANES]; 4] = std::array::from_fn(|saw| {
-        std::array::from_fn(|lane| (targets[lane].1[saw] - states[lane].saw_gains[saw]) / size)
-    });
-    let mut next_sample = states.map(|state| state.next_sample);
-    let mut phase = states.map(|state| state.phase);
-    let mut segment = states.map(|state| state.segment);
+/// The ramps of one frame: counter frequency, then the four saw gains, each
+/// across the lanes.
+type RampFrame = [[f32; LANES]; 5];
 
-    let mut frames = [[0.0f32; LANES]; BLOCK_SIZE];
+/// The state of four voices side by side, one lane per voice, each quantity
+/// in its own vector (so that the ramps step as vectors from the start).
+#[derive(Clone, Copy)]
+struct Lanes {
+    phase: [f32; LANES],
+    next_sample: [f32; LANES],
+    segment: [i32; LANES],
+    /// Counter frequency and saw gains, as in [`RampFrame`].
+    ramps: RampFrame,
+}
+
+impl Lanes {
+    /// Voices at rest with stopped counters.
+    const SILENT: Self = Self {
+        phase: [0.0; LANES],
+        next_sample: [0.0; LANES],
+        segment: [0; LANES],
+        ramps: [[0.0; LANES]; 5],
+    };
+}
+
+/// One block of four voices side by side, each lane ramping toward its
+/// counter frequency and saw gains `targets`, into `frames`, one sample per lane.
+fn render_lanes(lanes: &mut Lanes, targets: &RampFrame, frames: &mut [[f32; LANES]; BLOCK_SIZE]) {
+    let size = BLOCK_SIZE as f32;
+    // stmlib's ParameterInterpolator arithmetic for each ramp. The ramps do
+    // not depend on the signal, so they are stepped through the whole block
+    // first: the sample loop then reads them from memory instead of keeping
+    // ten vectors of ramp state in registers.
+    let mut value = lanes.ramps;
+    let increment: RampFrame = std::array::from_fn(|ramp| {
+        std::array::from_fn(|lane| (targets[ramp][lane] - value[ramp][lane]) / size)
+    });
+    let Lanes { mut phase, mut next_sample, mut segment, .. } = *lanes;
     for frame in frames.iter_mut() {
-        // Each step runs over all lanes at once, so that it becomes one vector
-        // operation; within a lane the steps keep the voice's order.
-        for lane in 0..LANES {
-            frequency[lane] += frequency_increment[lane];
-        }
-        for (gain, increment) in gains.iter_mut().zip(&gain_increments) {
+        for ramp in 0..5 {
             for lane in 0..LANES {
-                gain[lane] += increment[lane];
+                value[ramp][lane] += increment[ramp][lane];
             }
         }
+        let [frequency, g8, g4, g2, g1] = value;
+        // Each step runs over all lanes at once, so that it becomes one vector
+        // operation; within a lane the steps keep the voice's order.
         for lane in 0..LANES {
             phase[lane] += frequency[lane];
         }
@@ -223,15 +258,15 @@ fn render_lanes(
             phase[lane] -= keep(8.0, wrapped[lane]);
         }
         let next_segment: [i32; LANES] = std::array::from_fn(|lane| counter[lane] & !(wrapped[lane] as i32));
-        let mut d: [f32; LANES] = std::array::from_fn(|lane| 0.0 - keep(gains[0][lane], wrapped[lane]));
+        let mut d: [f32; LANES] = std::array::from_fn(|lane| 0.0 - keep(g8[lane], wrapped[lane]));
         for lane in 0..LANES {
-            d[lane] -= keep(gains[1][lane], changed[lane] & mask(next_segment[lane] & 3 == 0));
+            d[lane] -= keep(g4[lane], changed[lane] & mask(next_segment[lane] & 3 == 0));
         }
         for lane in 0..LANES {
-            d[lane] -= keep(gains[2][lane], changed[lane] & mask(next_segment[lane] & 1 == 0));
+            d[lane] -= keep(g2[lane], changed[lane] & mask(next_segment[lane] & 1 == 0));
         }
         for lane in 0..LANES {
-            d[lane] -= keep(gains[3][lane], changed[lane]);
+            d[lane] -= keep(g1[lane], changed[lane]);
         }
         // The band-limiting steps of the lanes whose counter crossed a
         // boundary (the others' are computed and dropped: cheaper than
@@ -252,35 +287,23 @@ fn render_lanes(
         next_sample =
             std::array::from_fn(|lane| 0.0 + keep(next_blep_sample(t[lane]) * d[lane], apply[lane]));
         for lane in 0..LANES {
-            next_sample[lane] += ((phase[lane] - 4.0) * gains[0][lane]) * 0.125;
+            next_sample[lane] += ((phase[lane] - 4.0) * g8[lane]) * 0.125;
         }
         for lane in 0..LANES {
-            next_sample[lane] += ((phase[lane] - offsets[lane].saw_4) * gains[1][lane]) * 0.25;
+            next_sample[lane] += ((phase[lane] - offsets[lane].saw_4) * g4[lane]) * 0.25;
         }
         for lane in 0..LANES {
-            next_sample[lane] += ((phase[lane] - offsets[lane].saw_2) * gains[2][lane]) * 0.5;
+            next_sample[lane] += ((phase[lane] - offsets[lane].saw_2) * g2[lane]) * 0.5;
         }
         for lane in 0..LANES {
-            next_sample[lane] += (phase[lane] - offsets[lane].saw_1) * gains[3][lane];
+            next_sample[lane] += (phase[lane] - offsets[lane].saw_1) * g1[lane];
         }
         for lane in 0..LANES {
             frame[lane] = 2.0 * this_sample[lane];
         }
     }
 
-    for (lane, state) in states.iter_mut().enumerate() {
-        *state = VoiceState {
-            phase: phase[lane],
-            next_sample: next_sample[lane],
-            segment: segment[lane],
-            frequency: frequency[lane],
-            // A gain ramping to 0 settles on a subnormal (its increment rounds
-            // to zero there) and would make every later sample slow. The saw
-            // terms it scales stay below 1.2e-38, which vanishes in the output.
-            saw_gains: std::array::from_fn(|saw| flush_denormal(gains[saw][lane])),
-        };
-    }
-    frames
+    *lanes = Lanes { phase, next_sample, segment, ramps: value };
 }
 
 /// The divide-down voice one at a time, as the spec writes it: the reference
