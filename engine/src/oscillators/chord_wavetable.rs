@@ -39,6 +39,19 @@ fn ramp_targets(frequency: f32, amplitude: f32, waveform: f32) -> [f32; 3] {
     [frequency, amplitude, waveform * 13.9999]
 }
 
+/// The filters' cutoff at `frequency`: `(256 · frequency).min(1.0)`, written
+/// as the select that `min` is for every input (NaN gives 1 either way), so
+/// that it compiles to one instruction.
+#[inline(always)]
+fn cutoff(frequency: f32) -> f32 {
+    let cutoff = 256.0 * frequency;
+    if cutoff < 1.0 {
+        cutoff
+    } else {
+        1.0
+    }
+}
+
 /// One wavetable voice's state.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct VoiceState {
@@ -168,7 +181,7 @@ fn render_voice_samples(
     let mut waves = (chord_wave(0), chord_wave(1));
     for y in out.iter_mut() {
         frequency += frequency_increment;
-        let cutoff = (256.0 * frequency).min(1.0);
+        let cutoff = cutoff(frequency);
         phase += frequency;
         if phase >= 1.0 {
             phase -= 1.0;
@@ -263,7 +276,7 @@ fn render_frames<const L: usize, const SCANNING: bool>(
         for lane in 0..L {
             frequency[lane] += frequency_increment[lane];
             let f = frequency[lane];
-            cutoff[lane] = (256.0 * f).min(1.0);
+            cutoff[lane] = self::cutoff(f);
             phase[lane] += f;
             if phase[lane] >= 1.0 {
                 phase[lane] -= 1.0;
@@ -325,8 +338,8 @@ fn render_frames<const L: usize, const SCANNING: bool>(
 /// [`split`] of every lane: the integral part (toward zero) and the rest.
 ///
 /// `x as i32` saturates and maps NaN to 0, which costs a scalar conversion
-/// and fix-ups per lane. Inside ±2^22, where the phases stay, adding 2^23 to
-/// |x| rounds it to the nearest integer in float arithmetic (one less where
+/// and fix-ups per lane. In [0, 2^22), where the phases stay, adding 2^23 to
+/// x rounds it to the nearest integer in float arithmetic (one less where
 /// that rounded up gives the truncation), which vectorises; other inputs take
 /// `split` itself.
 #[inline(always)]
@@ -335,7 +348,7 @@ fn split_lanes<const L: usize>(x: [f32; L]) -> ([i32; L], [f32; L]) {
     const TWO_23: f32 = 8_388_608.0;
     let mut in_range = true;
     for x in x {
-        in_range &= x.abs() < TWO_22;
+        in_range &= (x >= 0.0) & (x < TWO_22);
     }
     if !in_range {
         let parts = x.map(split);
@@ -344,10 +357,8 @@ fn split_lanes<const L: usize>(x: [f32; L]) -> ([i32; L], [f32; L]) {
     let mut integral = [0i32; L];
     let mut fractional = [0.0f32; L];
     for lane in 0..L {
-        let magnitude = x[lane].abs();
-        let rounded = (magnitude + TWO_23).to_bits() as i32 - TWO_23.to_bits() as i32;
-        let truncated = rounded - (rounded as f32 > magnitude) as i32;
-        integral[lane] = if x[lane] < 0.0 { -truncated } else { truncated };
+        let rounded = (x[lane] + TWO_23).to_bits() as i32 - TWO_23.to_bits() as i32;
+        integral[lane] = rounded - (rounded as f32 > x[lane]) as i32;
         fractional[lane] = x[lane] - integral[lane] as f32;
     }
     (integral, fractional)
