@@ -102,7 +102,14 @@ impl SyntheticSnareDrum {
         };
         let reflecting_reset = reset_noise_amount > 0.1;
 
-        for (i, y) in out.iter_mut().enumerate() {
+        // Three passes over the block: the envelopes and phases (each sample
+        // follows from the previous one), then the drum's waveshaping (every
+        // sample on its own, so that it vectorises, divisions included), then
+        // the filters. Each sample keeps its operations and their order.
+        let mut drum_amplitudes = [0.0f32; BLOCK_SIZE];
+        let mut snare_gains = [0.0f32; BLOCK_SIZE];
+        let mut phases = [[0.0f32; BLOCK_SIZE]; 2];
+        for i in 0..BLOCK_SIZE {
             let samples_left = BLOCK_SIZE - 1 - i;
             if p.sustain {
                 self.snare_amplitude = sustain_gain.next();
@@ -141,13 +148,23 @@ impl SyntheticSnareDrum {
                     }
                 }
             }
+            drum_amplitudes[i] = self.drum_amplitude;
+            snare_gains[i] = self.snare_amplitude + self.fm;
+            phases[0][i] = self.phase[0];
+            phases[1][i] = self.phase[1];
+        }
 
-            let drum = (-0.1 + distorted_sine(self.phase[0]) * 0.60) + distorted_sine(self.phase[1]) * 0.25;
-            let drum = self.drum_lp.low_pass(drum * (self.drum_amplitude * drum_level));
+        let mut drums = [0.0f32; BLOCK_SIZE];
+        for i in 0..BLOCK_SIZE {
+            let drum = (-0.1 + distorted_sine(phases[0][i]) * 0.60) + distorted_sine(phases[1][i]) * 0.25;
+            drums[i] = drum * (drum_amplitudes[i] * drum_level);
+        }
 
+        for ((y, &drum), &snare_gain) in out.iter_mut().zip(&drums).zip(&snare_gains) {
+            let drum = self.drum_lp.low_pass(drum);
             let noise = random.get_float();
             let snare = self.snare_hp.high_pass(self.snare_lp.low_pass(noise));
-            let snare = (snare + 0.1) * (self.snare_amplitude + self.fm) * snare_level;
+            let snare = (snare + 0.1) * snare_gain * snare_level;
             *y = snare + drum;
         }
         self.sustain_gain = sustain_gain.value();
