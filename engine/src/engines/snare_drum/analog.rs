@@ -2,7 +2,7 @@
 //! modes, plus band-passed, half-wave rectified noise for the snares (engines-8-15.md §8.2).
 
 use crate::dsp::denormal::flush_denormals;
-use crate::dsp::filter::{Svf, TanApproximation};
+use crate::dsp::filter::{Svf, SvfCoefficients, TanApproximation};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::sine::SineOscillator;
@@ -44,7 +44,10 @@ pub struct AnalogSnareDrum {
     pulse_lp: f32,
     noise_env: f32,
     sustain_gain: f32,
-    resonators: [Svf; MODES],
+    /// The shell modes' resonator states (the first and second state of each
+    /// mode side by side, so that the modes step as vector lanes); their
+    /// coefficients are set anew every block.
+    resonators: [[f32; MODES]; 2],
     oscillators: [SineOscillator; MODES],
     noise_filter: Svf,
 }
@@ -61,14 +64,42 @@ fn mode_gains(tone: f32) -> [f32; MODES] {
     }
 }
 
+/// One block of the analog snare up to its filters: what
+/// [`AnalogSnareDrum::finish`] needs for each sample.
+#[derive(Clone, Copy, Debug)]
+pub struct AnalogSnareDrumBlock {
+    /// With TRIG unpatched, the shell: the modes' sines summed.
+    sustain: bool,
+    shells: [f32; BLOCK_SIZE],
+    /// Otherwise the pulse exciting mode 0 and the others.
+    excitations: [[f32; 2]; BLOCK_SIZE],
+    coefficients: [SvfCoefficients; MODES],
+    gains: [f32; MODES],
+    exciter_leak: f32,
+    /// The scaled noise for the snares' filter.
+    noises: [f32; BLOCK_SIZE],
+    shell_level: f32,
+}
+
 impl AnalogSnareDrum {
     /// Renders one block into `out`, drawing 12 random numbers.
+    #[cfg(test)]
     pub fn render(
         &mut self,
         p: &AnalogSnareDrumParameters,
         random: &mut Random,
         out: &mut [f32; BLOCK_SIZE],
     ) {
+        let block = self.prepare(p, random);
+        self.finish(&block, out, |_| {});
+    }
+
+    /// Everything of one block but the filters, drawing 12 random numbers:
+    /// the pulse, ramps and noise (each sample follows from the previous
+    /// one) and, with TRIG unpatched, the shell's sines. Each sample keeps
+    /// its operations and their order, and the generator is drawn in the
+    /// same order.
+    pub fn prepare(&mut self, p: &AnalogSnareDrumParameters, random: &mut Random) -> AnalogSnareDrumBlock {
         self.pulse.flush_denormals();
         flush_denormals([&mut self.pulse_lp, &mut self.noise_env]);
 
@@ -86,11 +117,13 @@ impl AnalogSnareDrum {
         }
 
         let mut f = [0.0; MODES];
-        for (i, (resonator, f)) in self.resonators.iter_mut().zip(f.iter_mut()).enumerate() {
+        let mut coefficients = [None; MODES];
+        for (i, (coefficients, f)) in coefficients.iter_mut().zip(f.iter_mut()).enumerate() {
             *f = (p.f0 * MODE_RATIOS[i]).min(0.499);
             let mode_q = if i == 0 { q } else { q * 0.25 };
-            resonator.set_frequency_q(*f, 1.0 + *f * mode_q, TanApproximation::Fast);
+            *coefficients = Some(SvfCoefficients::new(*f, 1.0 + *f * mode_q, TanApproximation::Fast));
         }
+        let coefficients = coefficients.map(|c| c.expect("set for every mode"));
         let gains = mode_gains(p.tone);
 
         let noise_f = (p.f0 * 16.0).clamp(0.0, 0.499);
@@ -98,30 +131,15 @@ impl AnalogSnareDrum {
 
         let mut sustain_gain = ParameterRamp::new(self.sustain_gain, p.accent * decay, BLOCK_SIZE);
 
-        for y in out.iter_mut() {
+        let mut excitations = [[0.0f32; 2]; BLOCK_SIZE];
+        let mut sustain_gains = [0.0f32; BLOCK_SIZE];
+        let mut noises = [0.0f32; BLOCK_SIZE];
+        for i in 0..BLOCK_SIZE {
             let pulse = self.pulse.next(PULSE_DECAY);
             let sustain_gain = sustain_gain.next();
             self.pulse_lp += 0.75 * (pulse - self.pulse_lp);
-
-            let mut shell = 0.0;
-            if p.sustain {
-                for ((oscillator, &f), &gain) in self.oscillators.iter_mut().zip(f.iter()).zip(gains.iter()) {
-                    // A silent mode adds ±0 (its sine is finite), which leaves
-                    // the sum unchanged: only its phase needs to move.
-                    if gain == 0.0 {
-                        oscillator.advance(f);
-                    } else {
-                        shell += gain * (oscillator.next(f) * sustain_gain * 0.25);
-                    }
-                }
-            } else {
-                let excitations = [(pulse - self.pulse_lp) + 0.006 * pulse, 0.026 * pulse];
-                for (i, (resonator, &gain)) in self.resonators.iter_mut().zip(gains.iter()).enumerate() {
-                    let excitation = excitations[(i > 0) as usize];
-                    shell += gain * (resonator.process(excitation).bp + excitation * exciter_leak);
-                }
-            }
-            let shell = soft_clip(shell);
+            excitations[i] = [(pulse - self.pulse_lp) + 0.006 * pulse, 0.026 * pulse];
+            sustain_gains[i] = sustain_gain;
 
             // Half-wave rectified white noise.
             let noise = (2.0 * random.get_float() - 1.0).max(0.0);
@@ -130,10 +148,73 @@ impl AnalogSnareDrum {
             // The firmware scales in place (`noise *= gain · snappy · 2`): the gains
             // are multiplied together first. Spec §8.2 reads as left to right, which
             // gave rare 1-LSB differences against the real module.
-            let noise = self.noise_filter.process(noise * (noise_gain * snappy * 2.0)).bp;
-            *y = noise + shell * (1.0 - snappy);
+            noises[i] = noise * (noise_gain * snappy * 2.0);
+        }
+
+        // Each sample's shell sum starts at +0 and adds the modes in order.
+        let mut shells = [0.0f32; BLOCK_SIZE];
+        if p.sustain {
+            for ((oscillator, &f), &gain) in self.oscillators.iter_mut().zip(f.iter()).zip(gains.iter()) {
+                // A silent mode adds ±0 (its sine is finite), which leaves
+                // the sum unchanged: only its phase needs to move.
+                if gain == 0.0 {
+                    for _ in 0..BLOCK_SIZE {
+                        oscillator.advance(f);
+                    }
+                } else {
+                    for (shell, &sustain_gain) in shells.iter_mut().zip(&sustain_gains) {
+                        *shell += gain * (oscillator.next(f) * sustain_gain * 0.25);
+                    }
+                }
+            }
         }
         self.sustain_gain = sustain_gain.value();
+        AnalogSnareDrumBlock {
+            sustain: p.sustain,
+            shells,
+            excitations,
+            coefficients,
+            gains,
+            exciter_leak,
+            noises,
+            shell_level: 1.0 - snappy,
+        }
+    }
+
+    /// The rest of a prepared block into `out`: the shell's resonators (when
+    /// triggered), its clipping and the snares' filter, which make each
+    /// sample wait on the previous one. `beside(i)` runs after sample `i`,
+    /// so that other such work can share the loop and its waits.
+    #[inline(always)]
+    pub fn finish(
+        &mut self,
+        block: &AnalogSnareDrumBlock,
+        out: &mut [f32; BLOCK_SIZE],
+        mut beside: impl FnMut(usize),
+    ) {
+        // Local copies keep the resonators' states in registers.
+        let [mut state_1, mut state_2] = self.resonators;
+        for (i, y) in out.iter_mut().enumerate() {
+            let mut shell = block.shells[i];
+            if !block.sustain {
+                // The five modes side by side, each lane one resonator; the
+                // sum starts at +0 and adds the modes in order.
+                let [e0, e1] = block.excitations[i];
+                let excitation = [e0, e1, e1, e1, e1];
+                let mut bp = [0.0f32; MODES];
+                for m in 0..MODES {
+                    bp[m] = block.coefficients[m].step(excitation[m], &mut state_1[m], &mut state_2[m]).bp;
+                }
+                for m in 0..MODES {
+                    shell += block.gains[m] * (bp[m] + excitation[m] * block.exciter_leak);
+                }
+            }
+            let shell = soft_clip(shell);
+            let noise = self.noise_filter.process(block.noises[i]).bp;
+            *y = noise + shell * block.shell_level;
+            beside(i);
+        }
+        self.resonators = [state_1, state_2];
     }
 }
 

@@ -55,14 +55,44 @@ pub struct SyntheticSnareDrum {
     snare_lp: Svf,
 }
 
+/// One block of the synthetic snare up to its filters: what
+/// [`SyntheticSnareDrum::finish_sample`] needs for each sample.
+#[derive(Clone, Copy, Debug)]
+pub struct SyntheticSnareDrumBlock {
+    /// The drum's waveshaped and scaled signal, before its low-pass.
+    drums: [f32; BLOCK_SIZE],
+    /// The noise drawn for each sample.
+    noises: [f32; BLOCK_SIZE],
+    /// The snare noise's envelope plus the pitch sweep.
+    snare_gains: [f32; BLOCK_SIZE],
+    snare_level: f32,
+}
+
 impl SyntheticSnareDrum {
     /// Renders one block into `out`, drawing 12 random numbers.
+    #[cfg(test)]
     pub fn render(
         &mut self,
         p: &SyntheticSnareDrumParameters,
         random: &mut Random,
         out: &mut [f32; BLOCK_SIZE],
     ) {
+        let block = self.prepare(p, random);
+        for (i, y) in out.iter_mut().enumerate() {
+            *y = self.finish_sample(&block, i);
+        }
+    }
+
+    /// Everything of one block but the filters, drawing 12 random numbers:
+    /// the envelopes and phases (each sample follows from the previous one),
+    /// then the drum's waveshaping (every sample on its own, so that it
+    /// vectorises, divisions included). Each sample keeps its operations and
+    /// their order.
+    pub fn prepare(
+        &mut self,
+        p: &SyntheticSnareDrumParameters,
+        random: &mut Random,
+    ) -> SyntheticSnareDrumBlock {
         flush_denormals([&mut self.drum_amplitude, &mut self.snare_amplitude, &mut self.fm]);
 
         let f0 = p.f0;
@@ -102,10 +132,6 @@ impl SyntheticSnareDrum {
         };
         let reflecting_reset = reset_noise_amount > 0.1;
 
-        // Three passes over the block: the envelopes and phases (each sample
-        // follows from the previous one), then the drum's waveshaping (every
-        // sample on its own, so that it vectorises, divisions included), then
-        // the filters. Each sample keeps its operations and their order.
         let mut drum_amplitudes = [0.0f32; BLOCK_SIZE];
         let mut snare_gains = [0.0f32; BLOCK_SIZE];
         let mut phases = [[0.0f32; BLOCK_SIZE]; 2];
@@ -160,14 +186,22 @@ impl SyntheticSnareDrum {
             drums[i] = drum * (drum_amplitudes[i] * drum_level);
         }
 
-        for ((y, &drum), &snare_gain) in out.iter_mut().zip(&drums).zip(&snare_gains) {
-            let drum = self.drum_lp.low_pass(drum);
-            let noise = random.get_float();
-            let snare = self.snare_hp.high_pass(self.snare_lp.low_pass(noise));
-            let snare = (snare + 0.1) * snare_gain * snare_level;
-            *y = snare + drum;
-        }
         self.sustain_gain = sustain_gain.value();
+        let mut noises = [0.0f32; BLOCK_SIZE];
+        for noise in noises.iter_mut() {
+            *noise = random.get_float();
+        }
+        SyntheticSnareDrumBlock { drums, noises, snare_gains, snare_level }
+    }
+
+    /// Sample `i` of a prepared block: the filters, which make each sample
+    /// wait on the previous one.
+    #[inline(always)]
+    pub fn finish_sample(&mut self, block: &SyntheticSnareDrumBlock, i: usize) -> f32 {
+        let drum = self.drum_lp.low_pass(block.drums[i]);
+        let snare = self.snare_hp.high_pass(self.snare_lp.low_pass(block.noises[i]));
+        let snare = (snare + 0.1) * block.snare_gains[i] * block.snare_level;
+        snare + drum
     }
 }
 
