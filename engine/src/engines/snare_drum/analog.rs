@@ -5,11 +5,12 @@ use crate::dsp::denormal::flush_denormals;
 use crate::dsp::filter::{Svf, SvfCoefficients, TanApproximation};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
-use crate::dsp::sine::SineOscillator;
+use crate::dsp::sine::sine_no_wrap;
 use crate::dsp::soft_clip::soft_clip;
 use crate::dsp::units::semitones_to_ratio;
 use crate::engines::drum_pulse::TriggerPulse;
 use crate::engines::BLOCK_SIZE;
+use crate::tables::LUT_SINE;
 
 /// Number of shell modes.
 const MODES: usize = 5;
@@ -48,7 +49,8 @@ pub struct AnalogSnareDrum {
     /// mode side by side, so that the modes step as vector lanes); their
     /// coefficients are set anew every block.
     resonators: [[f32; MODES]; 2],
-    oscillators: [SineOscillator; MODES],
+    /// Phases of the shell modes' sines (TRIG unpatched).
+    phases: [f32; MODES],
     noise_filter: Svf,
 }
 
@@ -62,6 +64,40 @@ fn mode_gains(tone: f32) -> [f32; MODES] {
         let t2 = t * t;
         [1.5 - t * 0.5, 2.15 - t * 0.7, t, t2, t2 * t2]
     }
+}
+
+/// Width of an SSE vector.
+const LANES: usize = 4;
+
+/// [`sine_no_wrap`] of every phase of a block.
+///
+/// For phases in [0, 1), `phase · 1024` is in [0, 1024), where adding 2^23
+/// rounds it to the nearest integer in float arithmetic (one less where that
+/// rounded up gives the truncation of `as i32`) and the table index needs no
+/// clamp: the same bits, in vector arithmetic. Other phases take
+/// `sine_no_wrap` itself.
+#[inline(always)]
+fn sines(phases: &[f32; BLOCK_SIZE]) -> [f32; BLOCK_SIZE] {
+    const TWO_23: f32 = 8_388_608.0;
+    let mut in_range = true;
+    for &phase in phases {
+        in_range &= (phase >= 0.0) & (phase < 1.0);
+    }
+    if !in_range {
+        return phases.map(sine_no_wrap);
+    }
+    let mut sines = [0.0f32; BLOCK_SIZE];
+    for (sine, &phase) in sines.iter_mut().zip(phases) {
+        let position = phase * 1024.0;
+        let rounded = (position + TWO_23).to_bits() as i32 - TWO_23.to_bits() as i32;
+        let integral = rounded - (rounded as f32 > position) as i32;
+        let fractional = position - integral as f32;
+        let index = (integral & 1023) as usize;
+        let a = LUT_SINE[index];
+        let b = LUT_SINE[index + 1];
+        *sine = a + (b - a) * fractional;
+    }
+    sines
 }
 
 /// One block of the analog snare up to its filters: what
@@ -154,16 +190,33 @@ impl AnalogSnareDrum {
         // Each sample's shell sum starts at +0 and adds the modes in order.
         let mut shells = [0.0f32; BLOCK_SIZE];
         if p.sustain {
-            for ((oscillator, &f), &gain) in self.oscillators.iter_mut().zip(f.iter()).zip(gains.iter()) {
-                // A silent mode adds ±0 (its sine is finite), which leaves
-                // the sum unchanged: only its phase needs to move.
-                if gain == 0.0 {
-                    for _ in 0..BLOCK_SIZE {
-                        oscillator.advance(f);
+            // Every mode's phase moves, as a sine oscillator's does (the
+            // frequency clamped to 0.5, wrapped at 1), all modes side by side
+            // in two vectors (the lanes past the modes stay at rest).
+            let mut phase = [0.0f32; 2 * LANES];
+            let mut increment = [0.0f32; 2 * LANES];
+            phase[..MODES].copy_from_slice(&self.phases);
+            for (increment, f) in increment.iter_mut().zip(f) {
+                *increment = f.min(0.5);
+            }
+            let mut phases = [[0.0f32; 2 * LANES]; BLOCK_SIZE];
+            for frame in phases.iter_mut() {
+                for m in 0..2 * LANES {
+                    phase[m] += increment[m];
+                    if phase[m] >= 1.0 {
+                        phase[m] -= 1.0;
                     }
-                } else {
-                    for (shell, &sustain_gain) in shells.iter_mut().zip(&sustain_gains) {
-                        *shell += gain * (oscillator.next(f) * sustain_gain * 0.25);
+                }
+                *frame = phase;
+            }
+            self.phases.copy_from_slice(&phase[..MODES]);
+            // A silent mode adds ±0 (its sine is finite), which leaves the
+            // sum unchanged: only its phase needs to move.
+            for (m, &gain) in gains.iter().enumerate() {
+                if gain != 0.0 {
+                    let sines = sines(&phases.map(|frame| frame[m]));
+                    for ((shell, sine), &sustain_gain) in shells.iter_mut().zip(sines).zip(&sustain_gains) {
+                        *shell += gain * (sine * sustain_gain * 0.25);
                     }
                 }
             }
@@ -254,6 +307,23 @@ mod tests {
             out.extend_from_slice(&block);
         }
         out
+    }
+
+    #[test]
+    fn block_sines_are_sine_no_wrap_bit_for_bit() {
+        let edges = [0.0, -0.0, 0.25, 0.499_999_97, 0.5, 0.999_999_94, 1.0, -0.1, 1.5, 3e9];
+        let specials = [f32::NAN, f32::INFINITY, f32::from_bits(1)];
+        let mut random = Random::default();
+        for block in 0..200 {
+            // Mostly in-range blocks, some with one edge or special value.
+            let mut phases: [f32; BLOCK_SIZE] = std::array::from_fn(|_| random.get_float());
+            if block % 3 == 0 {
+                let all: Vec<f32> = edges.iter().chain(&specials).copied().collect();
+                phases[block % BLOCK_SIZE] = all[block / 3 % all.len()];
+            }
+            let expected = phases.map(sine_no_wrap);
+            assert_eq!(sines(&phases).map(f32::to_bits), expected.map(f32::to_bits), "{phases:?}");
+        }
     }
 
     #[test]

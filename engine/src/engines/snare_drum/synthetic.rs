@@ -131,6 +131,13 @@ impl SyntheticSnareDrum {
             x * x * fm_amount
         };
         let reflecting_reset = reset_noise_amount > 0.1;
+        // The reset threshold 1 + (sign₀ + sign₁) · amount · 0.025, where each
+        // sign is −1 for a phase above 0.5 and +1 otherwise: the sum takes
+        // three values, so the thresholds are worked out once per block (same
+        // operations on the same values), indexed by how many phases are above
+        // 0.5. This keeps them off the phases' sample-to-sample chain.
+        let reset_thresholds =
+            [1.0f32 + 1.0, -1.0 + 1.0, -1.0 + -1.0].map(|sum| 1.0 + sum * reset_noise_amount * 0.025);
 
         let mut drum_amplitudes = [0.0f32; BLOCK_SIZE];
         let mut snare_gains = [0.0f32; BLOCK_SIZE];
@@ -156,12 +163,12 @@ impl SyntheticSnareDrum {
 
             let f = f0 * (1.0 + 4.0 * fm_amount * self.fm);
             if reflecting_reset {
-                let sign = |phase: f32| if phase > 0.5 { -1.0 } else { 1.0 };
-                let reset_noise = (sign(self.phase[0]) + sign(self.phase[1])) * reset_noise_amount * 0.025;
+                let above = (self.phase[0] > 0.5) as usize + (self.phase[1] > 0.5) as usize;
+                let threshold = reset_thresholds[above];
                 self.phase[0] += f;
                 self.phase[1] += SECOND_OSCILLATOR_RATIO * f;
                 for phase in self.phase.iter_mut() {
-                    if *phase >= 1.0 + reset_noise {
+                    if *phase >= threshold {
                         *phase = 1.0 - *phase;
                     }
                 }
