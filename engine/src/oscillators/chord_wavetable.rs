@@ -348,7 +348,7 @@ fn split_lanes<const L: usize>(x: [f32; L]) -> ([i32; L], [f32; L]) {
     const TWO_23: f32 = 8_388_608.0;
     let mut in_range = true;
     for x in x {
-        in_range &= (x >= 0.0) & (x < TWO_22);
+        in_range &= (0.0..TWO_22).contains(&x);
     }
     if !in_range {
         let parts = x.map(split);

@@ -81,7 +81,7 @@ fn sines(phases: &[f32; BLOCK_SIZE]) -> [f32; BLOCK_SIZE] {
     const TWO_23: f32 = 8_388_608.0;
     let mut in_range = true;
     for &phase in phases {
-        in_range &= (phase >= 0.0) & (phase < 1.0);
+        in_range &= (0.0..1.0).contains(&phase);
     }
     if !in_range {
         return phases.map(sine_no_wrap);
