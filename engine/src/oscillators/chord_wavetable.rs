@@ -233,21 +233,30 @@ fn render_lanes<const L: usize>(
         let waveform = states[lane].waveform;
         (waveform + waveform_increment[lane]).to_bits() == waveform.to_bits()
     });
-    if at_rest {
-        render_frames::<L, false>(states, frequency_increment, amplitude_increment, waveform_increment)
+    // At rest on a wave (crossfade 0, as all over MORPH's lower half), the
+    // second wave's weight is zero: see `render_frames`.
+    let on_one_wave = at_rest && (0..L).all(|lane| wave_position(states[lane].waveform).1 == 0.0);
+    let increments = (frequency_increment, amplitude_increment, waveform_increment);
+    if on_one_wave {
+        render_frames::<L, false, true>(states, increments)
+    } else if at_rest {
+        render_frames::<L, false, false>(states, increments)
     } else {
-        render_frames::<L, true>(states, frequency_increment, amplitude_increment, waveform_increment)
+        render_frames::<L, true, false>(states, increments)
     }
 }
 
 /// The sample loop of [`render_lanes`]; `SCANNING` when some lane's scan
 /// position moves, so that the pair of waves is looked up at every sample.
+///
+/// `ONE_WAVE` when every lane rests on a wave with crossfade ±0: then
+/// `a + (b − a) · ±0` is `a` whenever the reads' fraction is finite (`b − a`
+/// is finite, and `a`, a sum from integers, is never −0), so the second wave
+/// is read only where the fraction comes from `split` itself.
 #[inline(always)]
-fn render_frames<const L: usize, const SCANNING: bool>(
+fn render_frames<const L: usize, const SCANNING: bool, const ONE_WAVE: bool>(
     states: &mut [VoiceState; L],
-    frequency_increment: [f32; L],
-    amplitude_increment: [f32; L],
-    waveform_increment: [f32; L],
+    (frequency_increment, amplitude_increment, waveform_increment): ([f32; L], [f32; L], [f32; L]),
 ) -> [[f32; L]; BLOCK_SIZE] {
     // Local copies keep the per-sample state in registers.
     let mut phase = states.map(|state| state.phase);
@@ -284,10 +293,18 @@ fn render_frames<const L: usize, const SCANNING: bool>(
             waveform[lane] += waveform_increment[lane];
             position[lane] = phase[lane] * 256.0;
         }
-        let (integral, fraction) = split_lanes(position);
+        let (integral, fraction, in_range) = split_lanes(position);
         let index = integral.map(|i| i as usize & 255);
         if SCANNING {
             (waves, wave_fraction) = positions(&waveform);
+        }
+        if ONE_WAVE && in_range {
+            for lane in 0..L {
+                let i = index[lane];
+                let a0 = waves[lane].0[i] as f32;
+                input[lane] = a0 + (waves[lane].0[i + 1] as f32 - a0) * fraction[lane];
+            }
+            continue;
         }
         // Each lane reads its own pair of waves; the reads are scalar, the
         // arithmetic on them is not.
@@ -341,9 +358,10 @@ fn render_frames<const L: usize, const SCANNING: bool>(
 /// and fix-ups per lane. In [0, 2^22), where the phases stay, adding 2^23 to
 /// x rounds it to the nearest integer in float arithmetic (one less where
 /// that rounded up gives the truncation), which vectorises; other inputs take
-/// `split` itself.
+/// `split` itself. The flag tells whether all lanes took the fast way (so
+/// that every fraction is in [0, 1)).
 #[inline(always)]
-fn split_lanes<const L: usize>(x: [f32; L]) -> ([i32; L], [f32; L]) {
+fn split_lanes<const L: usize>(x: [f32; L]) -> ([i32; L], [f32; L], bool) {
     const TWO_22: f32 = 4_194_304.0;
     const TWO_23: f32 = 8_388_608.0;
     let mut in_range = true;
@@ -352,7 +370,7 @@ fn split_lanes<const L: usize>(x: [f32; L]) -> ([i32; L], [f32; L]) {
     }
     if !in_range {
         let parts = x.map(split);
-        return (parts.map(|(integral, _)| integral), parts.map(|(_, fractional)| fractional));
+        return (parts.map(|(integral, _)| integral), parts.map(|(_, fractional)| fractional), false);
     }
     let mut integral = [0i32; L];
     let mut fractional = [0.0f32; L];
@@ -361,7 +379,7 @@ fn split_lanes<const L: usize>(x: [f32; L]) -> ([i32; L], [f32; L]) {
         integral[lane] = rounded - (rounded as f32 > x[lane]) as i32;
         fractional[lane] = x[lane] - integral[lane] as f32;
     }
-    (integral, fractional)
+    (integral, fractional, true)
 }
 
 /// One wavetable voice at a time, as the spec writes it: the reference the
@@ -441,6 +459,10 @@ mod tests {
             if block % 40 < 20 {
                 waveform = random.get_float();
             }
+            // Some stretches at rest on the first wave (crossfade 0).
+            if block % 400 < 100 {
+                waveform = 0.0;
+            }
             let settings: [Option<(f32, f32)>; VOICES] = std::array::from_fn(|lane| {
                 let octave = (block / 100 + lane) % 10;
                 let frequency = 0.0005 * (1 << octave) as f32 * (1.0 + 0.01 * lane as f32);
@@ -473,7 +495,7 @@ mod tests {
         let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::from_bits(1)];
         for (i, &x) in edges.iter().chain(&specials).enumerate() {
             for &y in &edges[..i % edges.len() + 1] {
-                let (integral, fractional) = split_lanes([x, y]);
+                let (integral, fractional, _) = split_lanes([x, y]);
                 for (lane, v) in [x, y].into_iter().enumerate() {
                     let (expected_integral, expected_fractional) = split(v);
                     assert_eq!(integral[lane], expected_integral, "{v}");
