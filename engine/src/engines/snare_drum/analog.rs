@@ -6,7 +6,7 @@ use crate::dsp::filter::{Svf, SvfCoefficients, TanApproximation};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::sine::sine_no_wrap;
-use crate::dsp::soft_clip::soft_clip;
+use crate::dsp::soft_clip::soft_limit;
 use crate::dsp::units::semitones_to_ratio;
 use crate::engines::drum_pulse::TriggerPulse;
 use crate::engines::BLOCK_SIZE;
@@ -98,6 +98,20 @@ fn sines(phases: &[f32; BLOCK_SIZE]) -> [f32; BLOCK_SIZE] {
         *sine = a + (b - a) * fractional;
     }
     sines
+}
+
+/// `soft_clip(x)`, with `soft_limit(x)` worked out for every input and then
+/// selected: the same bits, without branches.
+#[inline(always)]
+fn soft_clip_select(x: f32) -> f32 {
+    let limited = soft_limit(x);
+    if x < -3.0 {
+        -1.0
+    } else if x > 3.0 {
+        1.0
+    } else {
+        limited
+    }
 }
 
 /// One block of the analog snare up to its filters: what
@@ -235,11 +249,29 @@ impl AnalogSnareDrum {
     }
 
     /// The rest of a prepared block into `out`: the shell's resonators (when
-    /// triggered), its clipping and the snares' filter, which make each
-    /// sample wait on the previous one. `beside(i)` runs after sample `i`,
-    /// so that other such work can share the loop and its waits.
+    /// triggered) and the snares' filter, which make each sample wait on the
+    /// previous one, the shell's clipping and the mix. `beside(i)` runs after
+    /// sample `i`, so that other such work can share the loop and its waits.
     #[inline(always)]
     pub fn finish(
+        &mut self,
+        block: &AnalogSnareDrumBlock,
+        out: &mut [f32; BLOCK_SIZE],
+        beside: impl FnMut(usize),
+    ) {
+        if block.sustain {
+            self.finish_with::<true>(block, out, beside);
+        } else {
+            self.finish_with::<false>(block, out, beside);
+        }
+    }
+
+    /// [`Self::finish`] with TRIG unpatched (`SUSTAIN`) or not. Without the
+    /// resonators the loop waits on the filters, and the clipping fits in
+    /// those waits; with them, the clipping runs after the loop, over the
+    /// whole block, where it vectorises, divisions included.
+    #[inline(always)]
+    fn finish_with<const SUSTAIN: bool>(
         &mut self,
         block: &AnalogSnareDrumBlock,
         out: &mut [f32; BLOCK_SIZE],
@@ -247,9 +279,10 @@ impl AnalogSnareDrum {
     ) {
         // Local copies keep the resonators' states in registers.
         let [mut state_1, mut state_2] = self.resonators;
-        for (i, y) in out.iter_mut().enumerate() {
-            let mut shell = block.shells[i];
-            if !block.sustain {
+        let mut shells = block.shells;
+        let mut noises = [0.0f32; BLOCK_SIZE];
+        for i in 0..BLOCK_SIZE {
+            if !SUSTAIN {
                 // The five modes side by side, each lane one resonator; the
                 // sum starts at +0 and adds the modes in order.
                 let [e0, e1] = block.excitations[i];
@@ -259,13 +292,21 @@ impl AnalogSnareDrum {
                     bp[m] = block.coefficients[m].step(excitation[m], &mut state_1[m], &mut state_2[m]).bp;
                 }
                 for m in 0..MODES {
-                    shell += block.gains[m] * (bp[m] + excitation[m] * block.exciter_leak);
+                    shells[i] += block.gains[m] * (bp[m] + excitation[m] * block.exciter_leak);
                 }
             }
-            let shell = soft_clip(shell);
             let noise = self.noise_filter.process(block.noises[i]).bp;
-            *y = noise + shell * block.shell_level;
+            if SUSTAIN {
+                out[i] = noise + soft_clip_select(shells[i]) * block.shell_level;
+            } else {
+                noises[i] = noise;
+            }
             beside(i);
+        }
+        if !SUSTAIN {
+            for ((y, &shell), &noise) in out.iter_mut().zip(&shells).zip(&noises) {
+                *y = noise + soft_clip_select(shell) * block.shell_level;
+            }
         }
         self.resonators = [state_1, state_2];
     }
