@@ -134,8 +134,9 @@ impl SyntheticSnareDrum {
         // The reset threshold 1 + (sign₀ + sign₁) · amount · 0.025, where each
         // sign is −1 for a phase above 0.5 and +1 otherwise: the sum takes
         // three values, so the thresholds are worked out once per block (same
-        // operations on the same values), indexed by how many phases are above
-        // 0.5. This keeps them off the phases' sample-to-sample chain.
+        // operations on the same values) and picked by how many phases are
+        // above 0.5, which keeps the arithmetic off the phases' chain from
+        // sample to sample.
         let reset_thresholds =
             [1.0f32 + 1.0, -1.0 + 1.0, -1.0 + -1.0].map(|sum| 1.0 + sum * reset_noise_amount * 0.025);
 
@@ -163,8 +164,15 @@ impl SyntheticSnareDrum {
 
             let f = f0 * (1.0 + 4.0 * fm_amount * self.fm);
             if reflecting_reset {
-                let above = (self.phase[0] > 0.5) as usize + (self.phase[1] > 0.5) as usize;
-                let threshold = reset_thresholds[above];
+                let (above_0, above_1) = (self.phase[0] > 0.5, self.phase[1] > 0.5);
+                let [none_above, one_above, both_above] = reset_thresholds;
+                let threshold = if above_0 != above_1 {
+                    one_above
+                } else if above_0 {
+                    both_above
+                } else {
+                    none_above
+                };
                 self.phase[0] += f;
                 self.phase[1] += SECOND_OSCILLATOR_RATIO * f;
                 for phase in self.phase.iter_mut() {
