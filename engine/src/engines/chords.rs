@@ -137,9 +137,8 @@ impl ChordEngine {
         let f0 = note_to_frequency(note) * 0.998;
         let waveform = (2.15 * (self.morph_lp - 0.535)).max(0.0);
 
-        // Each voice's wavetable and divide-down parts, rendered apart and then
-        // added into OUT or AUX voice by voice, wavetable first, as the module
-        // adds them. The divide-down parts run together in the bank.
+        // Each voice's wavetable and divide-down parts; a part at exactly 0
+        // does not run.
         let mut wavetable_voices = [None; VOICES];
         let mut divide_down_voices = [None; VOICES];
         for v in 0..VOICES {
@@ -180,6 +179,9 @@ impl Engine for ChordEngine {
         };
         let Plan { aux_mask, stops, waveform, wavetable_voices, divide_down_voices, .. } = plan;
 
+        // Each voice's wavetable and divide-down parts, rendered apart and then
+        // added into OUT or AUX voice by voice, wavetable first, as the module
+        // adds them. Each bank runs its voices together.
         let mut wavetable_out = [[0.0; BLOCK_SIZE]; VOICES];
         let wavetable_sounded = self.wavetable.render(&wavetable_voices, waveform, &mut wavetable_out);
         let divide_down_slots = self.divide_down.render(&divide_down_voices, &stops);

@@ -281,12 +281,10 @@ impl Lanes {
 
 /// One block of four voices side by side, each lane ramping toward its
 /// counter frequency and saw gains `targets`, into `frames`, one sample per lane.
-fn render_lanes(lanes: &mut Lanes, targets: &RampFrame, frames: &mut [[f32; LANES]; BLOCK_SIZE]) {
+fn render_lanes(lanes: &mut Lanes, targets: &RampFrame, frames: &mut PassFrames) {
     let size = BLOCK_SIZE as f32;
-    // stmlib's ParameterInterpolator arithmetic for each ramp. The ramps do
-    // not depend on the signal, so they are stepped through the whole block
-    // first: the sample loop then reads them from memory instead of keeping
-    // ten vectors of ramp state in registers.
+    // stmlib's ParameterInterpolator arithmetic for each ramp, one vector
+    // per ramp.
     let mut value = lanes.ramps;
     let increment: RampFrame = std::array::from_fn(|ramp| {
         std::array::from_fn(|lane| (targets[ramp][lane] - value[ramp][lane]) / size)
