@@ -80,6 +80,23 @@ fn registration(morph: f32) -> [f32; REGISTRATION_SIZE] {
     stops
 }
 
+/// What a block plays, worked out from the smoothed knobs, the chord and the
+/// note: which voices run, at what frequency and level, and where they go.
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    /// Bits of the smoothed MORPH and TIMBRE, the chord and the note's bits:
+    /// the inputs everything else follows from.
+    key: [u32; 4],
+    /// Bit v is set when voice v goes to AUX.
+    aux_mask: u8,
+    stops: [f32; REGISTRATION_SIZE],
+    waveform: f32,
+    /// Frequency and level of each voice's wavetable part, if it runs.
+    wavetable_voices: [Option<(f32, f32)>; VOICES],
+    /// Frequency and level of each voice's divide-down part, if it runs.
+    divide_down_voices: [Option<(f32, f32)>; VOICES],
+}
+
 /// State of engine 6.
 #[derive(Clone, Debug)]
 pub struct ChordEngine {
@@ -90,6 +107,10 @@ pub struct ChordEngine {
     chord_quantizer: HysteresisQuantizer,
     divide_down: StringSynthBank<VOICES>,
     wavetable: ChordWavetableBank<VOICES>,
+    /// The last block's plan: with the knobs at rest, the smoothed knobs
+    /// settle on fixed values and the plan repeats bit for bit, so it is
+    /// worked out again only when its inputs change.
+    plan: Option<Plan>,
 }
 
 impl Default for ChordEngine {
@@ -101,31 +122,23 @@ impl Default for ChordEngine {
             chord_quantizer: HysteresisQuantizer::default(),
             divide_down: Default::default(),
             wavetable: Default::default(),
+            plan: None,
         }
     }
 }
 
-impl Engine for ChordEngine {
-    fn render(
-        &mut self,
-        parameters: &EngineParameters,
-        _random: &mut Random,
-        out: &mut Block,
-        aux: &mut Block,
-        _already_enveloped: &mut bool,
-    ) {
-        self.morph_lp += 0.1 * (parameters.morph - self.morph_lp);
-        self.timbre_lp += 0.1 * (parameters.timbre - self.timbre_lp);
-        let chord = self.chord_quantizer.process(0, parameters.harmonics * 1.02, CHORD_COUNT as i32, 0.25);
+impl ChordEngine {
+    /// The plan for the smoothed knobs as they are now, chord `chord` and
+    /// note `note`; `key` holds their bits.
+    fn plan(&self, key: [u32; 4], chord: usize, note: f32) -> Plan {
         let stops = registration(self.morph_lp);
-        let voicing = voicing(&self.ratios[chord as usize], self.timbre_lp);
+        let voicing = voicing(&self.ratios[chord], self.timbre_lp);
 
-        let f0 = note_to_frequency(parameters.note) * 0.998;
+        let f0 = note_to_frequency(note) * 0.998;
         let waveform = (2.15 * (self.morph_lp - 0.535)).max(0.0);
 
-        // Each voice's wavetable and divide-down parts, rendered apart and then
-        // added into OUT or AUX voice by voice, wavetable first, as the module
-        // adds them. The divide-down parts run together in the bank.
+        // Each voice's wavetable and divide-down parts; a part at exactly 0
+        // does not run.
         let mut wavetable_voices = [None; VOICES];
         let mut divide_down_voices = [None; VOICES];
         for v in 0..VOICES {
@@ -142,23 +155,51 @@ impl Engine for ChordEngine {
                 divide_down_voices[v] = Some((note_frequency, voicing.amplitude[v] * divide_down_amount));
             }
         }
+        Plan { key, aux_mask: voicing.aux_mask, stops, waveform, wavetable_voices, divide_down_voices }
+    }
+}
+
+impl Engine for ChordEngine {
+    fn render(
+        &mut self,
+        parameters: &EngineParameters,
+        _random: &mut Random,
+        out: &mut Block,
+        aux: &mut Block,
+        _already_enveloped: &mut bool,
+    ) {
+        self.morph_lp += 0.1 * (parameters.morph - self.morph_lp);
+        self.timbre_lp += 0.1 * (parameters.timbre - self.timbre_lp);
+        let chord = self.chord_quantizer.process(0, parameters.harmonics * 1.02, CHORD_COUNT as i32, 0.25);
+        let key =
+            [self.morph_lp.to_bits(), self.timbre_lp.to_bits(), chord as u32, parameters.note.to_bits()];
+        let plan = match self.plan {
+            Some(plan) if plan.key == key => plan,
+            _ => *self.plan.insert(self.plan(key, chord as usize, parameters.note)),
+        };
+        let Plan { aux_mask, stops, waveform, wavetable_voices, divide_down_voices, .. } = plan;
+
+        // Each voice's wavetable and divide-down parts, rendered apart and then
+        // added into OUT or AUX voice by voice, wavetable first, as the module
+        // adds them. Each bank runs its voices together.
         let mut wavetable_out = [[0.0; BLOCK_SIZE]; VOICES];
         let wavetable_sounded = self.wavetable.render(&wavetable_voices, waveform, &mut wavetable_out);
-        let mut divide_down_out = [[0.0; BLOCK_SIZE]; VOICES];
-        let divide_down_sounded = self.divide_down.render(&divide_down_voices, &stops, &mut divide_down_out);
+        let divide_down_slots = self.divide_down.render(&divide_down_voices, &stops);
+        let divide_down_frames = self.divide_down.frames();
 
         out.fill(0.0);
         aux.fill(0.0);
         for v in 0..VOICES {
-            let destination = if voicing.aux_mask & (1 << v) != 0 { &mut *aux } else { &mut *out };
+            let destination = if aux_mask & (1 << v) != 0 { &mut *aux } else { &mut *out };
             if wavetable_sounded[v] {
                 for (y, x) in destination.iter_mut().zip(&wavetable_out[v]) {
                     *y += x;
                 }
             }
-            if divide_down_sounded[v] {
-                for (y, x) in destination.iter_mut().zip(&divide_down_out[v]) {
-                    *y += x;
+            // Read straight from the lane the voice ran in.
+            if let Some((pass, lane)) = divide_down_slots[v] {
+                for (y, frame) in destination.iter_mut().zip(&divide_down_frames[pass]) {
+                    *y += frame[lane];
                 }
             }
         }

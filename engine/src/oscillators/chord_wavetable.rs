@@ -39,6 +39,19 @@ fn ramp_targets(frequency: f32, amplitude: f32, waveform: f32) -> [f32; 3] {
     [frequency, amplitude, waveform * 13.9999]
 }
 
+/// The filters' cutoff at `frequency`: `(256 · frequency).min(1.0)`, written
+/// as the select that `min` is for every input (NaN gives 1 either way), so
+/// that it compiles to one instruction.
+#[inline(always)]
+fn cutoff(frequency: f32) -> f32 {
+    let cutoff = 256.0 * frequency;
+    if cutoff < 1.0 {
+        cutoff
+    } else {
+        1.0
+    }
+}
+
 /// One wavetable voice's state.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct VoiceState {
@@ -168,7 +181,7 @@ fn render_voice_samples(
     let mut waves = (chord_wave(0), chord_wave(1));
     for y in out.iter_mut() {
         frequency += frequency_increment;
-        let cutoff = (256.0 * frequency).min(1.0);
+        let cutoff = cutoff(frequency);
         phase += frequency;
         if phase >= 1.0 {
             phase -= 1.0;
@@ -220,21 +233,30 @@ fn render_lanes<const L: usize>(
         let waveform = states[lane].waveform;
         (waveform + waveform_increment[lane]).to_bits() == waveform.to_bits()
     });
-    if at_rest {
-        render_frames::<L, false>(states, frequency_increment, amplitude_increment, waveform_increment)
+    // At rest on a wave (crossfade 0, as all over MORPH's lower half), the
+    // second wave's weight is zero: see `render_frames`.
+    let on_one_wave = at_rest && (0..L).all(|lane| wave_position(states[lane].waveform).1 == 0.0);
+    let increments = (frequency_increment, amplitude_increment, waveform_increment);
+    if on_one_wave {
+        render_frames::<L, false, true>(states, increments)
+    } else if at_rest {
+        render_frames::<L, false, false>(states, increments)
     } else {
-        render_frames::<L, true>(states, frequency_increment, amplitude_increment, waveform_increment)
+        render_frames::<L, true, false>(states, increments)
     }
 }
 
 /// The sample loop of [`render_lanes`]; `SCANNING` when some lane's scan
 /// position moves, so that the pair of waves is looked up at every sample.
+///
+/// `ONE_WAVE` when every lane rests on a wave with crossfade ±0: then
+/// `a + (b − a) · ±0` is `a` whenever the reads' fraction is finite (`b − a`
+/// is finite, and `a`, a sum from integers, is never −0), so the second wave
+/// is read only where the fraction comes from `split` itself.
 #[inline(always)]
-fn render_frames<const L: usize, const SCANNING: bool>(
+fn render_frames<const L: usize, const SCANNING: bool, const ONE_WAVE: bool>(
     states: &mut [VoiceState; L],
-    frequency_increment: [f32; L],
-    amplitude_increment: [f32; L],
-    waveform_increment: [f32; L],
+    (frequency_increment, amplitude_increment, waveform_increment): ([f32; L], [f32; L], [f32; L]),
 ) -> [[f32; L]; BLOCK_SIZE] {
     // Local copies keep the per-sample state in registers.
     let mut phase = states.map(|state| state.phase);
@@ -251,14 +273,19 @@ fn render_frames<const L: usize, const SCANNING: bool>(
     };
     let (mut waves, mut wave_fraction) = positions(&waveform);
 
-    let mut frames = [[0.0f32; L]; BLOCK_SIZE];
-    for frame in frames.iter_mut() {
-        let mut cutoff = [0.0f32; L];
+    // Two passes over the block: first the oscillators' phases and wave
+    // reads, whose frames do not depend on each other, then the filters,
+    // whose feedback makes each frame wait on the previous one. Apart, the
+    // processor overlaps many frames of the first pass instead of stalling on
+    // the long chain from phase to filter output in every frame.
+    let mut cutoffs = [[0.0f32; L]; BLOCK_SIZE];
+    let mut inputs = [[0.0f32; L]; BLOCK_SIZE];
+    for (cutoff, input) in cutoffs.iter_mut().zip(inputs.iter_mut()) {
         let mut position = [0.0f32; L];
         for lane in 0..L {
             frequency[lane] += frequency_increment[lane];
             let f = frequency[lane];
-            cutoff[lane] = (256.0 * f).min(1.0);
+            cutoff[lane] = self::cutoff(f);
             phase[lane] += f;
             if phase[lane] >= 1.0 {
                 phase[lane] -= 1.0;
@@ -266,10 +293,18 @@ fn render_frames<const L: usize, const SCANNING: bool>(
             waveform[lane] += waveform_increment[lane];
             position[lane] = phase[lane] * 256.0;
         }
-        let (integral, fraction) = split_lanes(position);
+        let (integral, fraction, in_range) = split_lanes(position);
         let index = integral.map(|i| i as usize & 255);
         if SCANNING {
             (waves, wave_fraction) = positions(&waveform);
+        }
+        if ONE_WAVE && in_range {
+            for lane in 0..L {
+                let i = index[lane];
+                let a0 = waves[lane].0[i] as f32;
+                input[lane] = a0 + (waves[lane].0[i + 1] as f32 - a0) * fraction[lane];
+            }
+            continue;
         }
         // Each lane reads its own pair of waves; the reads are scalar, the
         // arithmetic on them is not.
@@ -286,10 +321,16 @@ fn render_frames<const L: usize, const SCANNING: bool>(
             let [a0, a1, b0, b1] = samples.map(|s| s[lane]);
             let a = a0 + (a1 - a0) * fraction[lane];
             let b = b0 + (b1 - b0) * fraction[lane];
-            let x = a + (b - a) * wave_fraction[lane];
+            input[lane] = a + (b - a) * wave_fraction[lane];
+        }
+    }
+
+    let mut frames = [[0.0f32; L]; BLOCK_SIZE];
+    for ((frame, cutoff), x) in frames.iter_mut().zip(&cutoffs).zip(&inputs) {
+        for lane in 0..L {
             // The differentiator, then the one-pole low-pass.
-            slope[lane] += cutoff[lane] * ((x - previous[lane]) - slope[lane]);
-            previous[lane] = x;
+            slope[lane] += cutoff[lane] * ((x[lane] - previous[lane]) - slope[lane]);
+            previous[lane] = x[lane];
             lp[lane] += (cutoff[lane] * 0.5) * (slope[lane] - lp[lane]);
             amplitude[lane] += amplitude_increment[lane];
             frame[lane] = amplitude[lane] * lp[lane];
@@ -314,32 +355,31 @@ fn render_frames<const L: usize, const SCANNING: bool>(
 /// [`split`] of every lane: the integral part (toward zero) and the rest.
 ///
 /// `x as i32` saturates and maps NaN to 0, which costs a scalar conversion
-/// and fix-ups per lane. Inside ±2^22, where the phases stay, adding 2^23 to
-/// |x| rounds it to the nearest integer in float arithmetic (one less where
+/// and fix-ups per lane. In [0, 2^22), where the phases stay, adding 2^23 to
+/// x rounds it to the nearest integer in float arithmetic (one less where
 /// that rounded up gives the truncation), which vectorises; other inputs take
-/// `split` itself.
+/// `split` itself. The flag tells whether all lanes took the fast way (so
+/// that every fraction is in [0, 1)).
 #[inline(always)]
-fn split_lanes<const L: usize>(x: [f32; L]) -> ([i32; L], [f32; L]) {
+fn split_lanes<const L: usize>(x: [f32; L]) -> ([i32; L], [f32; L], bool) {
     const TWO_22: f32 = 4_194_304.0;
     const TWO_23: f32 = 8_388_608.0;
     let mut in_range = true;
     for x in x {
-        in_range &= x.abs() < TWO_22;
+        in_range &= (0.0..TWO_22).contains(&x);
     }
     if !in_range {
         let parts = x.map(split);
-        return (parts.map(|(integral, _)| integral), parts.map(|(_, fractional)| fractional));
+        return (parts.map(|(integral, _)| integral), parts.map(|(_, fractional)| fractional), false);
     }
     let mut integral = [0i32; L];
     let mut fractional = [0.0f32; L];
     for lane in 0..L {
-        let magnitude = x[lane].abs();
-        let rounded = (magnitude + TWO_23).to_bits() as i32 - TWO_23.to_bits() as i32;
-        let truncated = rounded - (rounded as f32 > magnitude) as i32;
-        integral[lane] = if x[lane] < 0.0 { -truncated } else { truncated };
+        let rounded = (x[lane] + TWO_23).to_bits() as i32 - TWO_23.to_bits() as i32;
+        integral[lane] = rounded - (rounded as f32 > x[lane]) as i32;
         fractional[lane] = x[lane] - integral[lane] as f32;
     }
-    (integral, fractional)
+    (integral, fractional, true)
 }
 
 /// One wavetable voice at a time, as the spec writes it: the reference the
@@ -419,6 +459,10 @@ mod tests {
             if block % 40 < 20 {
                 waveform = random.get_float();
             }
+            // Some stretches at rest on the first wave (crossfade 0).
+            if block % 400 < 100 {
+                waveform = 0.0;
+            }
             let settings: [Option<(f32, f32)>; VOICES] = std::array::from_fn(|lane| {
                 let octave = (block / 100 + lane) % 10;
                 let frequency = 0.0005 * (1 << octave) as f32 * (1.0 + 0.01 * lane as f32);
@@ -451,7 +495,7 @@ mod tests {
         let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::from_bits(1)];
         for (i, &x) in edges.iter().chain(&specials).enumerate() {
             for &y in &edges[..i % edges.len() + 1] {
-                let (integral, fractional) = split_lanes([x, y]);
+                let (integral, fractional, _) = split_lanes([x, y]);
                 for (lane, v) in [x, y].into_iter().enumerate() {
                     let (expected_integral, expected_fractional) = split(v);
                     assert_eq!(integral[lane], expected_integral, "{v}");

@@ -8,7 +8,7 @@
 
 use crate::dsp::denormal::flush_denormal;
 use crate::dsp::polyblep::{next_blep_sample, this_blep_sample};
-use crate::engines::{Block, BLOCK_SIZE};
+use crate::engines::BLOCK_SIZE;
 
 /// Stops of a registration: saw 8', square 8', saw 4', square 4', saw 2',
 /// square 2', saw 1'.
@@ -97,16 +97,53 @@ impl Default for VoiceState {
 /// Voices rendered side by side: the width of one SSE vector.
 const LANES: usize = 4;
 
+/// Passes a bank can run per block: enough for eight voices.
+const PASSES: usize = 2;
+
+/// Where a sounding voice's state and output live: pass, then lane.
+pub type Slot = (usize, usize);
+
+/// The output of one pass: a block of frames, one sample per lane.
+pub type PassFrames = [[f32; LANES]; BLOCK_SIZE];
+
 /// `VOICES` divide-down voices. Each block, the voices that sound are packed
 /// into the lanes of 4-wide passes, so that a typical chord takes one pass.
+///
+/// A sounding voice's state stays in its lane from block to block while the
+/// set of sounding voices stays the same, and its output is read straight
+/// from the pass's frames: packing, unpacking and copying out happen only
+/// when a voice starts or stops sounding.
 #[derive(Clone, Debug)]
 pub struct StringSynthBank<const VOICES: usize> {
+    /// States of the voices that are not in a lane.
     voices: [VoiceState; VOICES],
+    /// Where each voice's state is: `None` in `voices`, else in a lane.
+    slots: [Option<Slot>; VOICES],
+    passes: [Lanes; PASSES],
+    frames: [PassFrames; PASSES],
+    /// The bits of the last block's voice settings and registration, and
+    /// the ramp targets and number of sounding voices they gave: settings
+    /// that repeat give the same targets again.
+    request: Option<Request<VOICES>>,
+    targets: [RampFrame; PASSES],
+    count: usize,
 }
+
+/// The bits of a block's voice settings and registration.
+type Request<const VOICES: usize> = ([Option<(u32, u32)>; VOICES], [u32; REGISTRATION_SIZE]);
 
 impl<const VOICES: usize> Default for StringSynthBank<VOICES> {
     fn default() -> Self {
-        Self { voices: [VoiceState::default(); VOICES] }
+        const { assert!(VOICES <= PASSES * LANES) };
+        Self {
+            voices: [VoiceState::default(); VOICES],
+            slots: [None; VOICES],
+            passes: [Lanes::SILENT; PASSES],
+            frames: [[[0.0; LANES]; BLOCK_SIZE]; PASSES],
+            request: None,
+            targets: [[[0.0; LANES]; 5]; PASSES],
+            count: 0,
+        }
     }
 }
 
@@ -136,76 +173,132 @@ fn truncate_small(x: f32) -> i32 {
 impl<const VOICES: usize> StringSynthBank<VOICES> {
     /// Renders one block of every voice `v` that has `Some((frequency, gain))`
     /// in `voices[v]`: the stops of `registration` at `frequency` (of the 8'
-    /// saw) scaled by `gain`, into `out[v]`. Returns which voices sounded; the
-    /// others (`None`, or too high to sound) keep their state untouched.
+    /// saw) scaled by `gain`. Returns where each voice that sounded left its
+    /// block in [`Self::frames`]; the others (`None`, or too high to sound)
+    /// keep their state untouched.
     pub fn render(
         &mut self,
         voices: &[Option<(f32, f32)>; VOICES],
         registration: &[f32; REGISTRATION_SIZE],
-        out: &mut [Block; VOICES],
-    ) -> [bool; VOICES] {
-        let mut sounding = [(0, 0.0, [0.0; 4]); VOICES];
-        let mut count = 0;
-        for (v, settings) in voices.iter().enumerate() {
-            let Some((frequency, gain)) = *settings else { continue };
-            if let Some((counter_frequency, targets)) = voice_targets(frequency, registration, gain) {
-                sounding[count] = (v, counter_frequency, targets);
-                count += 1;
+    ) -> [Option<Slot>; VOICES] {
+        let request = (
+            voices.map(|settings| settings.map(|(frequency, gain)| (frequency.to_bits(), gain.to_bits()))),
+            registration.map(f32::to_bits),
+        );
+        if self.request != Some(request) {
+            self.request = Some(request);
+            let mut slots = [None; VOICES];
+            self.targets = [[[0.0; LANES]; 5]; PASSES];
+            self.count = 0;
+            for (v, settings) in voices.iter().enumerate() {
+                let Some((frequency, gain)) = *settings else { continue };
+                if let Some((counter_frequency, saw_targets)) = voice_targets(frequency, registration, gain) {
+                    let (pass, lane) = (self.count / LANES, self.count % LANES);
+                    slots[v] = Some((pass, lane));
+                    let targets = &mut self.targets[pass];
+                    targets[0][lane] = counter_frequency;
+                    for saw in 0..4 {
+                        targets[saw + 1][lane] = saw_targets[saw];
+                    }
+                    self.count += 1;
+                }
+            }
+            if slots != self.slots {
+                self.move_voices(&slots);
             }
         }
-        let mut sounded = [false; VOICES];
-        for pass in sounding[..count].chunks(LANES) {
-            // Empty lanes hold a silent voice whose counter never moves.
-            let mut states = [VoiceState::SILENT; LANES];
-            let mut targets = [(0.0, [0.0; 4]); LANES];
-            for (lane, &(v, counter_frequency, saw_targets)) in pass.iter().enumerate() {
-                states[lane] = self.voices[v];
-                targets[lane] = (counter_frequency, saw_targets);
+        let passes = self.count.div_ceil(LANES);
+        for ((lanes, targets), frames) in
+            self.passes.iter_mut().zip(&self.targets).zip(&mut self.frames).take(passes)
+        {
+            render_lanes(lanes, targets, frames);
+        }
+        self.slots
+    }
+
+    /// The frames of each pass of the last block.
+    pub fn frames(&self) -> &[PassFrames; PASSES] {
+        &self.frames
+    }
+
+    /// Moves the voices' states from their lanes in `self.slots` to their
+    /// lanes in `slots`, through `voices`; lanes left empty hold a silent
+    /// voice whose counter never moves.
+    fn move_voices(&mut self, slots: &[Option<Slot>; VOICES]) {
+        for (voice, slot) in self.voices.iter_mut().zip(&self.slots) {
+            if let Some((pass, lane)) = *slot {
+                let lanes = &self.passes[pass];
+                *voice = VoiceState {
+                    phase: lanes.phase[lane],
+                    next_sample: lanes.next_sample[lane],
+                    segment: lanes.segment[lane],
+                    frequency: lanes.ramps[0][lane],
+                    saw_gains: std::array::from_fn(|saw| lanes.ramps[saw + 1][lane]),
+                };
             }
-            let frames = render_lanes(&mut states, &targets);
-            for (lane, &(v, _, _)) in pass.iter().enumerate() {
-                self.voices[v] = states[lane];
-                sounded[v] = true;
-                for (y, frame) in out[v].iter_mut().zip(&frames) {
-                    *y = frame[lane];
+        }
+        self.passes = [Lanes::SILENT; PASSES];
+        for (voice, slot) in self.voices.iter().zip(slots) {
+            if let Some((pass, lane)) = *slot {
+                let lanes = &mut self.passes[pass];
+                lanes.phase[lane] = voice.phase;
+                lanes.next_sample[lane] = voice.next_sample;
+                lanes.segment[lane] = voice.segment;
+                lanes.ramps[0][lane] = voice.frequency;
+                for saw in 0..4 {
+                    lanes.ramps[saw + 1][lane] = voice.saw_gains[saw];
                 }
             }
         }
-        sounded
+        self.slots = *slots;
     }
 }
 
-/// One block of four voices side by side, each lane ramping toward its
-/// counter frequency and saw gain targets. Returns the frames, one sample per lane.
-fn render_lanes(
-    states: &mut [VoiceState; LANES],
-    targets: &[(f32, [f32; 4]); LANES],
-) -> [[f32; LANES]; BLOCK_SIZE] {
-    let size = BLOCK_SIZE as f32;
-    // stmlib's ParameterInterpolator arithmetic for each ramp.
-    let mut frequency = states.map(|state| state.frequency);
-    let frequency_increment: [f32; LANES] =
-        std::array::from_fn(|lane| (targets[lane].0 - states[lane].frequency) / size);
-    let mut gains: [[f32; LANES]; 4] = std::array::from_fn(|saw| states.map(|state| state.saw_gains[saw]));
-    let gain_increments: [[f32; LANES]; 4] = std::array::from_fn(|saw| {
-        std::array::from_fn(|lane| (targets[lane].1[saw] - states[lane].saw_gains[saw]) / size)
-    });
-    let mut next_sample = states.map(|state| state.next_sample);
-    let mut phase = states.map(|state| state.phase);
-    let mut segment = states.map(|state| state.segment);
+/// The ramps of one frame: counter frequency, then the four saw gains, each
+/// across the lanes.
+type RampFrame = [[f32; LANES]; 5];
 
-    let mut frames = [[0.0f32; LANES]; BLOCK_SIZE];
+/// The state of four voices side by side, one lane per voice, each quantity
+/// in its own vector (so that the ramps step as vectors from the start).
+#[derive(Clone, Copy, Debug)]
+struct Lanes {
+    phase: [f32; LANES],
+    next_sample: [f32; LANES],
+    segment: [i32; LANES],
+    /// Counter frequency and saw gains, as in [`RampFrame`].
+    ramps: RampFrame,
+}
+
+impl Lanes {
+    /// Voices at rest with stopped counters.
+    const SILENT: Self = Self {
+        phase: [0.0; LANES],
+        next_sample: [0.0; LANES],
+        segment: [0; LANES],
+        ramps: [[0.0; LANES]; 5],
+    };
+}
+
+/// One block of four voices side by side, each lane ramping toward its
+/// counter frequency and saw gains `targets`, into `frames`, one sample per lane.
+fn render_lanes(lanes: &mut Lanes, targets: &RampFrame, frames: &mut PassFrames) {
+    let size = BLOCK_SIZE as f32;
+    // stmlib's ParameterInterpolator arithmetic for each ramp, one vector
+    // per ramp.
+    let mut value = lanes.ramps;
+    let increment: RampFrame = std::array::from_fn(|ramp| {
+        std::array::from_fn(|lane| (targets[ramp][lane] - value[ramp][lane]) / size)
+    });
+    let Lanes { mut phase, mut next_sample, mut segment, .. } = *lanes;
     for frame in frames.iter_mut() {
-        // Each step runs over all lanes at once, so that it becomes one vector
-        // operation; within a lane the steps keep the voice's order.
-        for lane in 0..LANES {
-            frequency[lane] += frequency_increment[lane];
-        }
-        for (gain, increment) in gains.iter_mut().zip(&gain_increments) {
+        for ramp in 0..5 {
             for lane in 0..LANES {
-                gain[lane] += increment[lane];
+                value[ramp][lane] += increment[ramp][lane];
             }
         }
+        let [frequency, g8, g4, g2, g1] = value;
+        // Each step runs over all lanes at once, so that it becomes one vector
+        // operation; within a lane the steps keep the voice's order.
         for lane in 0..LANES {
             phase[lane] += frequency[lane];
         }
@@ -223,15 +316,15 @@ fn render_lanes(
             phase[lane] -= keep(8.0, wrapped[lane]);
         }
         let next_segment: [i32; LANES] = std::array::from_fn(|lane| counter[lane] & !(wrapped[lane] as i32));
-        let mut d: [f32; LANES] = std::array::from_fn(|lane| 0.0 - keep(gains[0][lane], wrapped[lane]));
+        let mut d: [f32; LANES] = std::array::from_fn(|lane| 0.0 - keep(g8[lane], wrapped[lane]));
         for lane in 0..LANES {
-            d[lane] -= keep(gains[1][lane], changed[lane] & mask(next_segment[lane] & 3 == 0));
+            d[lane] -= keep(g4[lane], changed[lane] & mask(next_segment[lane] & 3 == 0));
         }
         for lane in 0..LANES {
-            d[lane] -= keep(gains[2][lane], changed[lane] & mask(next_segment[lane] & 1 == 0));
+            d[lane] -= keep(g2[lane], changed[lane] & mask(next_segment[lane] & 1 == 0));
         }
         for lane in 0..LANES {
-            d[lane] -= keep(gains[3][lane], changed[lane]);
+            d[lane] -= keep(g1[lane], changed[lane]);
         }
         // The band-limiting steps of the lanes whose counter crossed a
         // boundary (the others' are computed and dropped: cheaper than
@@ -252,35 +345,29 @@ fn render_lanes(
         next_sample =
             std::array::from_fn(|lane| 0.0 + keep(next_blep_sample(t[lane]) * d[lane], apply[lane]));
         for lane in 0..LANES {
-            next_sample[lane] += ((phase[lane] - 4.0) * gains[0][lane]) * 0.125;
+            next_sample[lane] += ((phase[lane] - 4.0) * g8[lane]) * 0.125;
         }
         for lane in 0..LANES {
-            next_sample[lane] += ((phase[lane] - offsets[lane].saw_4) * gains[1][lane]) * 0.25;
+            next_sample[lane] += ((phase[lane] - offsets[lane].saw_4) * g4[lane]) * 0.25;
         }
         for lane in 0..LANES {
-            next_sample[lane] += ((phase[lane] - offsets[lane].saw_2) * gains[2][lane]) * 0.5;
+            next_sample[lane] += ((phase[lane] - offsets[lane].saw_2) * g2[lane]) * 0.5;
         }
         for lane in 0..LANES {
-            next_sample[lane] += (phase[lane] - offsets[lane].saw_1) * gains[3][lane];
+            next_sample[lane] += (phase[lane] - offsets[lane].saw_1) * g1[lane];
         }
         for lane in 0..LANES {
             frame[lane] = 2.0 * this_sample[lane];
         }
     }
 
-    for (lane, state) in states.iter_mut().enumerate() {
-        *state = VoiceState {
-            phase: phase[lane],
-            next_sample: next_sample[lane],
-            segment: segment[lane],
-            frequency: frequency[lane],
-            // A gain ramping to 0 settles on a subnormal (its increment rounds
-            // to zero there) and would make every later sample slow. The saw
-            // terms it scales stay below 1.2e-38, which vanishes in the output.
-            saw_gains: std::array::from_fn(|saw| flush_denormal(gains[saw][lane])),
-        };
+    // A gain ramping to 0 settles on a subnormal (its increment rounds to
+    // zero there) and would make every later sample slow. The saw terms it
+    // scales stay below 1.2e-38, which vanishes in the output.
+    for gain in &mut value[1..] {
+        *gain = gain.map(flush_denormal);
     }
-    frames
+    *lanes = Lanes { phase, next_sample, segment, ramps: value };
 }
 
 /// The divide-down voice one at a time, as the spec writes it: the reference
@@ -413,6 +500,14 @@ mod reference {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engines::Block;
+
+    impl<const VOICES: usize> StringSynthBank<VOICES> {
+        /// The block of the voice in `slot`.
+        fn voice_block(&self, (pass, lane): Slot) -> Block {
+            self.frames[pass].map(|frame| frame[lane])
+        }
+    }
 
     /// Renders `blocks` blocks of one stop at `frequency` on a one-lane bank.
     fn render(stop: usize, frequency: f32, blocks: usize) -> Vec<f32> {
@@ -421,9 +516,11 @@ mod tests {
         registration[stop] = 1.0;
         let mut out = Vec::new();
         for _ in 0..blocks {
-            let mut block = [[0.0; BLOCK_SIZE]; 1];
-            bank.render(&[Some((frequency, 1.0))], &registration, &mut block);
-            out.extend_from_slice(&block[0]);
+            let block = match bank.render(&[Some((frequency, 1.0))], &registration) {
+                [Some(slot)] => bank.voice_block(slot),
+                [None] => [0.0; BLOCK_SIZE],
+            };
+            out.extend_from_slice(&block);
         }
         out
     }
@@ -436,32 +533,35 @@ mod tests {
         let mut voices: [reference::StringSynthOscillator; VOICES] = Default::default();
         let mut random = Random::default();
         let mut registration = [0.0; REGISTRATION_SIZE];
+        let mut settings = [None; VOICES];
         for block in 0..4000 {
             if block % 50 == 0 {
                 registration = std::array::from_fn(|_| random.get_float());
             }
             // Mostly audible pitches, some that drop octaves or fall silent,
-            // voices switching off and on, and gains that step to zero.
-            let settings: [Option<(f32, f32)>; VOICES] = std::array::from_fn(|lane| {
-                let octave = (block / 100 + lane) % 9;
-                let frequency = 0.0007 * (1 << octave) as f32 * (1.0 + 0.01 * lane as f32);
-                let gain = if (block / 70 + lane) % 5 == 0 { 0.0 } else { 0.25 * random.get_float() };
-                ((block / 30 + lane) % 7 != 0).then_some((frequency, gain))
-            });
-            let mut out = [[0.0; BLOCK_SIZE]; VOICES];
-            let sounded = bank.render(&settings, &registration, &mut out);
+            // voices switching off and on, and gains that step to zero; held
+            // for some blocks, so that the bank reuses its targets.
+            if block % 8 < 5 {
+                settings = std::array::from_fn(|lane| {
+                    let octave = (block / 100 + lane) % 9;
+                    let frequency = 0.0007 * (1 << octave) as f32 * (1.0 + 0.01 * lane as f32);
+                    let gain = if (block / 70 + lane) % 5 == 0 { 0.0 } else { 0.25 * random.get_float() };
+                    ((block / 30 + lane) % 7 != 0).then_some((frequency, gain))
+                });
+            }
+            let slots = bank.render(&settings, &registration);
             for lane in 0..VOICES {
                 let Some((frequency, gain)) = settings[lane] else {
-                    assert!(!sounded[lane]);
+                    assert!(slots[lane].is_none());
                     continue;
                 };
                 // Started at -0 so that adding into it gives exactly the voice's samples.
                 let mut expected = [-0.0; BLOCK_SIZE];
                 voices[lane].render_add(frequency, &registration, gain, &mut expected);
-                assert_eq!(sounded[lane], voice_targets(frequency, &registration, gain).is_some());
-                if sounded[lane] {
+                assert_eq!(slots[lane].is_some(), voice_targets(frequency, &registration, gain).is_some());
+                if let Some(slot) = slots[lane] {
                     assert_eq!(
-                        out[lane].map(f32::to_bits),
+                        bank.voice_block(slot).map(f32::to_bits),
                         expected.map(f32::to_bits),
                         "block {block} lane {lane}"
                     );

@@ -29,8 +29,9 @@ impl Engine for SnareDrumEngine {
         let f0 = note_to_frequency(parameters.note);
         let sustain = parameters.trigger.is_unpatched();
         let trigger = parameters.trigger.is_rising_edge();
-        // OUT first: both parts draw from the shared generator.
-        self.analog.render(
+        // OUT first: both parts draw from the shared generator, all of
+        // OUT's numbers before AUX's.
+        let analog = self.analog.prepare(
             &AnalogSnareDrumParameters {
                 sustain,
                 trigger,
@@ -41,9 +42,8 @@ impl Engine for SnareDrumEngine {
                 snappy: parameters.harmonics,
             },
             random,
-            out,
         );
-        self.synthetic.render(
+        let synthetic = self.synthetic.prepare(
             &SyntheticSnareDrumParameters {
                 sustain,
                 trigger,
@@ -54,8 +54,11 @@ impl Engine for SnareDrumEngine {
                 snappy: parameters.harmonics,
             },
             random,
-            aux,
         );
+        // The two parts' filters in one loop: each filter waits on its own
+        // previous sample, and side by side the processor overlaps the waits.
+        let synthetic_drum = &mut self.synthetic;
+        self.analog.finish(&analog, out, |i| aux[i] = synthetic_drum.finish_sample(&synthetic, i));
     }
 }
 

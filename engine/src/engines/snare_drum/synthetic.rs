@@ -55,14 +55,44 @@ pub struct SyntheticSnareDrum {
     snare_lp: Svf,
 }
 
+/// One block of the synthetic snare up to its filters: what
+/// [`SyntheticSnareDrum::finish_sample`] needs for each sample.
+#[derive(Clone, Copy, Debug)]
+pub struct SyntheticSnareDrumBlock {
+    /// The drum's waveshaped and scaled signal, before its low-pass.
+    drums: [f32; BLOCK_SIZE],
+    /// The noise drawn for each sample.
+    noises: [f32; BLOCK_SIZE],
+    /// The snare noise's envelope plus the pitch sweep.
+    snare_gains: [f32; BLOCK_SIZE],
+    snare_level: f32,
+}
+
 impl SyntheticSnareDrum {
     /// Renders one block into `out`, drawing 12 random numbers.
+    #[cfg(test)]
     pub fn render(
         &mut self,
         p: &SyntheticSnareDrumParameters,
         random: &mut Random,
         out: &mut [f32; BLOCK_SIZE],
     ) {
+        let block = self.prepare(p, random);
+        for (i, y) in out.iter_mut().enumerate() {
+            *y = self.finish_sample(&block, i);
+        }
+    }
+
+    /// Everything of one block but the filters, drawing 12 random numbers:
+    /// the envelopes and phases (each sample follows from the previous one),
+    /// then the drum's waveshaping (every sample on its own, so that it
+    /// vectorises, divisions included). Each sample keeps its operations and
+    /// their order.
+    pub fn prepare(
+        &mut self,
+        p: &SyntheticSnareDrumParameters,
+        random: &mut Random,
+    ) -> SyntheticSnareDrumBlock {
         flush_denormals([&mut self.drum_amplitude, &mut self.snare_amplitude, &mut self.fm]);
 
         let f0 = p.f0;
@@ -101,8 +131,19 @@ impl SyntheticSnareDrum {
             x * x * fm_amount
         };
         let reflecting_reset = reset_noise_amount > 0.1;
+        // The reset threshold 1 + (sign₀ + sign₁) · amount · 0.025, where each
+        // sign is −1 for a phase above 0.5 and +1 otherwise: the sum takes
+        // three values, so the thresholds are worked out once per block (same
+        // operations on the same values) and picked by how many phases are
+        // above 0.5, which keeps the arithmetic off the phases' chain from
+        // sample to sample.
+        let reset_thresholds =
+            [1.0f32 + 1.0, -1.0 + 1.0, -1.0 + -1.0].map(|sum| 1.0 + sum * reset_noise_amount * 0.025);
 
-        for (i, y) in out.iter_mut().enumerate() {
+        let mut drum_amplitudes = [0.0f32; BLOCK_SIZE];
+        let mut snare_gains = [0.0f32; BLOCK_SIZE];
+        let mut phases = [[0.0f32; BLOCK_SIZE]; 2];
+        for i in 0..BLOCK_SIZE {
             let samples_left = BLOCK_SIZE - 1 - i;
             if p.sustain {
                 self.snare_amplitude = sustain_gain.next();
@@ -123,12 +164,19 @@ impl SyntheticSnareDrum {
 
             let f = f0 * (1.0 + 4.0 * fm_amount * self.fm);
             if reflecting_reset {
-                let sign = |phase: f32| if phase > 0.5 { -1.0 } else { 1.0 };
-                let reset_noise = (sign(self.phase[0]) + sign(self.phase[1])) * reset_noise_amount * 0.025;
+                let (above_0, above_1) = (self.phase[0] > 0.5, self.phase[1] > 0.5);
+                let [none_above, one_above, both_above] = reset_thresholds;
+                let threshold = if above_0 != above_1 {
+                    one_above
+                } else if above_0 {
+                    both_above
+                } else {
+                    none_above
+                };
                 self.phase[0] += f;
                 self.phase[1] += SECOND_OSCILLATOR_RATIO * f;
                 for phase in self.phase.iter_mut() {
-                    if *phase >= 1.0 + reset_noise {
+                    if *phase >= threshold {
                         *phase = 1.0 - *phase;
                     }
                 }
@@ -141,16 +189,156 @@ impl SyntheticSnareDrum {
                     }
                 }
             }
-
-            let drum = (-0.1 + distorted_sine(self.phase[0]) * 0.60) + distorted_sine(self.phase[1]) * 0.25;
-            let drum = self.drum_lp.low_pass(drum * (self.drum_amplitude * drum_level));
-
-            let noise = random.get_float();
-            let snare = self.snare_hp.high_pass(self.snare_lp.low_pass(noise));
-            let snare = (snare + 0.1) * (self.snare_amplitude + self.fm) * snare_level;
-            *y = snare + drum;
+            drum_amplitudes[i] = self.drum_amplitude;
+            snare_gains[i] = self.snare_amplitude + self.fm;
+            phases[0][i] = self.phase[0];
+            phases[1][i] = self.phase[1];
         }
+
+        let mut drums = [0.0f32; BLOCK_SIZE];
+        for i in 0..BLOCK_SIZE {
+            let drum = (-0.1 + distorted_sine(phases[0][i]) * 0.60) + distorted_sine(phases[1][i]) * 0.25;
+            drums[i] = drum * (drum_amplitudes[i] * drum_level);
+        }
+
         self.sustain_gain = sustain_gain.value();
+        let mut noises = [0.0f32; BLOCK_SIZE];
+        for noise in noises.iter_mut() {
+            *noise = random.get_float();
+        }
+        SyntheticSnareDrumBlock { drums, noises, snare_gains, snare_level }
+    }
+
+    /// Sample `i` of a prepared block: the filters, which make each sample
+    /// wait on the previous one.
+    #[inline(always)]
+    pub fn finish_sample(&mut self, block: &SyntheticSnareDrumBlock, i: usize) -> f32 {
+        let drum = self.drum_lp.low_pass(block.drums[i]);
+        let snare = self.snare_hp.high_pass(self.snare_lp.low_pass(block.noises[i]));
+        let snare = (snare + 0.1) * block.snare_gains[i] * block.snare_level;
+        snare + drum
+    }
+}
+
+/// The synthetic snare one sample at a time, as the spec writes it: the
+/// reference the prepared passes must match bit for bit.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    /// The synthetic snare as the spec writes it, one sample at a time.
+    #[derive(Clone, Debug, Default)]
+    pub struct SyntheticSnareDrum {
+        phase: [f32; 2],
+        drum_amplitude: f32,
+        snare_amplitude: f32,
+        fm: f32,
+        sustain_gain: f32,
+        hold_counter: u32,
+        drum_lp: OnePole,
+        snare_hp: OnePole,
+        snare_lp: Svf,
+    }
+
+    impl SyntheticSnareDrum {
+        /// Renders one block into `out`, drawing 12 random numbers.
+        pub fn render(
+            &mut self,
+            p: &SyntheticSnareDrumParameters,
+            random: &mut Random,
+            out: &mut [f32; BLOCK_SIZE],
+        ) {
+            flush_denormals([&mut self.drum_amplitude, &mut self.snare_amplitude, &mut self.fm]);
+
+            let f0 = p.f0;
+            let decay = p.decay;
+            let decay_xt = decay * (1.0 + decay * (decay - 1.0));
+            let fm_amount = p.fm_amount * p.fm_amount;
+            let drum_decay = 1.0
+                - (1.0 / (0.015 * 48_000.0))
+                    * semitones_to_ratio(-decay_xt * 72.0 - fm_amount * 12.0 + p.snappy * 7.0);
+            let snare_decay =
+                1.0 - (1.0 / (0.01 * 48_000.0)) * semitones_to_ratio(-decay * 60.0 - p.snappy * 7.0);
+
+            let snappy = (p.snappy * 1.1 - 0.05).clamp(0.0, 1.0);
+            let drum_level = (1.0 - snappy).sqrt();
+            let snare_level = snappy.sqrt();
+
+            self.snare_hp.set_frequency((f0 * 10.0).min(0.5), TanApproximation::Fast);
+            self.snare_lp.set_frequency_q((f0 * 35.0).min(0.5), 0.5 + 2.0 * snappy, TanApproximation::Fast);
+            self.drum_lp.set_frequency(f0 * 3.0, TanApproximation::Fast);
+
+            if p.trigger {
+                self.snare_amplitude = 0.3 + 0.7 * p.accent;
+                self.drum_amplitude = self.snare_amplitude;
+                self.fm = 1.0;
+                self.phase = [0.0, 0.0];
+                // 40 ms (decay 0) to 70 ms (decay 1) before the snare noise decays.
+                self.hold_counter = ((0.04 + decay * 0.03) * 48_000.0) as u32;
+            }
+
+            // Advanced only in sustain mode: the ramp freezes while triggered.
+            let mut sustain_gain = ParameterRamp::new(self.sustain_gain, p.accent * decay, BLOCK_SIZE);
+
+            // Amount of the phase-dependent jitter of the reflecting phase reset.
+            let reset_noise_amount = {
+                let x = (8.0 * (0.125 - f0)).clamp(0.0, 1.0);
+                x * x * fm_amount
+            };
+            let reflecting_reset = reset_noise_amount > 0.1;
+
+            for (i, y) in out.iter_mut().enumerate() {
+                let samples_left = BLOCK_SIZE - 1 - i;
+                if p.sustain {
+                    self.snare_amplitude = sustain_gain.next();
+                    self.drum_amplitude = self.snare_amplitude;
+                    self.fm = 0.0;
+                } else {
+                    // Below the tail level the drum envelope decays on every other sample only.
+                    if self.drum_amplitude > DRUM_TAIL_LEVEL || samples_left % 2 == 0 {
+                        self.drum_amplitude *= drum_decay;
+                    }
+                    if self.hold_counter > 0 {
+                        self.hold_counter -= 1;
+                    } else {
+                        self.snare_amplitude *= snare_decay;
+                    }
+                    self.fm *= FM_DECAY;
+                }
+
+                let f = f0 * (1.0 + 4.0 * fm_amount * self.fm);
+                if reflecting_reset {
+                    let sign = |phase: f32| if phase > 0.5 { -1.0 } else { 1.0 };
+                    let reset_noise =
+                        (sign(self.phase[0]) + sign(self.phase[1])) * reset_noise_amount * 0.025;
+                    self.phase[0] += f;
+                    self.phase[1] += SECOND_OSCILLATOR_RATIO * f;
+                    for phase in self.phase.iter_mut() {
+                        if *phase >= 1.0 + reset_noise {
+                            *phase = 1.0 - *phase;
+                        }
+                    }
+                } else {
+                    self.phase[0] += f;
+                    self.phase[1] += SECOND_OSCILLATOR_RATIO * f;
+                    for phase in self.phase.iter_mut() {
+                        if *phase >= 1.0 {
+                            *phase -= 1.0;
+                        }
+                    }
+                }
+
+                let drum =
+                    (-0.1 + distorted_sine(self.phase[0]) * 0.60) + distorted_sine(self.phase[1]) * 0.25;
+                let drum = self.drum_lp.low_pass(drum * (self.drum_amplitude * drum_level));
+
+                let noise = random.get_float();
+                let snare = self.snare_hp.high_pass(self.snare_lp.low_pass(noise));
+                let snare = (snare + 0.1) * (self.snare_amplitude + self.fm) * snare_level;
+                *y = snare + drum;
+            }
+            self.sustain_gain = sustain_gain.value();
+        }
     }
 }
 
@@ -185,6 +373,37 @@ mod tests {
             out.extend_from_slice(&block);
         }
         out
+    }
+
+    #[test]
+    fn blocks_match_the_reference_bit_for_bit() {
+        let mut drum = SyntheticSnareDrum::default();
+        let mut expected_drum = reference::SyntheticSnareDrum::default();
+        let (mut random, mut expected_random) = (Random::default(), Random::default());
+        let mut settings = Random::default();
+        let mut p = parameters(0.5, 0.5);
+        for block in 0..3000 {
+            // Settings held for a while, then changed: free-running and
+            // triggered, with and without the reflecting reset, low to very
+            // high notes.
+            if block % 50 == 0 {
+                p = SyntheticSnareDrumParameters {
+                    sustain: block % 150 == 0,
+                    trigger: false,
+                    accent: settings.get_float(),
+                    f0: 0.001 * (1 << (block / 50 % 9)) as f32 * (0.5 + settings.get_float()),
+                    fm_amount: settings.get_float(),
+                    decay: settings.get_float(),
+                    snappy: settings.get_float(),
+                };
+            }
+            let p = SyntheticSnareDrumParameters { trigger: !p.sustain && block % 23 == 0, ..p };
+            let mut out = [0.0; BLOCK_SIZE];
+            let mut expected = [0.0; BLOCK_SIZE];
+            drum.render(&p, &mut random, &mut out);
+            expected_drum.render(&p, &mut expected_random, &mut expected);
+            assert_eq!(out.map(f32::to_bits), expected.map(f32::to_bits), "block {block}");
+        }
     }
 
     #[test]
