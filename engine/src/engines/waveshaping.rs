@@ -7,7 +7,7 @@
 //! the output bits are unchanged; `reference` keeps the straightforward
 //! version, and a test compares the two bit for bit.
 
-use crate::dsp::interpolate::{hermite_position, split};
+use crate::dsp::interpolate::split;
 use crate::dsp::polyblep::{next_integrated_blep_sample, this_integrated_blep_sample};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
@@ -78,12 +78,6 @@ const fn fold_polynomials() -> [[f32; 8]; FOLD_POSITIONS] {
         i += 1;
     }
     table
-}
-
-/// A Hermite polynomial `[a, b_neg, c, x0]` read at fraction `t`.
-#[inline]
-fn polynomial(p: &[f32], t: f32) -> f32 {
-    ((p[0] * t - p[1]) * t + p[2]) * t + p[3]
 }
 
 /// The sine table as 1024 segments `[a, b - a]` (see [`WS_SEGMENTS`]).
@@ -262,6 +256,41 @@ fn bounded_fraction(fraction: f32) -> f32 {
     }
 }
 
+/// The integral parts (`x as i32`) and the fractional parts
+/// (`x - integral as f32`) of a block of table positions.
+///
+/// Rust's saturating float-to-int conversion is scalar code; positions in
+/// [0, 2²³), the usual case, take a vectorisable route to the same values.
+#[inline(always)]
+fn truncate(position: &Block) -> ([i32; BLOCK_SIZE], Block) {
+    const TWO_POW_23: f32 = 8_388_608.0;
+    if position.iter().fold(true, |all, x| all & (0.0..TWO_POW_23).contains(x)) {
+        // `x + 2²³` lies in [2²³, 2²⁴), where the f32 spacing is 1: the sum
+        // rounds `x` to an integer, exactly, and holds it in its low mantissa
+        // bits; stepping back by one where it rounded up gives the truncation.
+        let rounded = position.map(|x| (x + TWO_POW_23) - TWO_POW_23);
+        let truncated: Block = std::array::from_fn(|k| {
+            let (x, r) = (position[k], rounded[k]);
+            if r > x {
+                r - 1.0
+            } else {
+                r
+            }
+        });
+        let integral = truncated.map(|t| ((t + TWO_POW_23).to_bits() & 0x7f_ffff) as i32);
+        (integral, std::array::from_fn(|k| position[k] - truncated[k]))
+    } else {
+        let integral = position.map(|x| x as i32);
+        (integral, std::array::from_fn(|k| position[k] - integral[k] as f32))
+    }
+}
+
+/// The values of a block's ramp, in order.
+#[inline]
+fn ramp_values(ramp: &mut ParameterRamp) -> Block {
+    std::array::from_fn(|_| ramp.next())
+}
+
 /// The block's parameter targets, shared with the reference.
 struct Targets {
     f0: f32,
@@ -310,44 +339,65 @@ impl Engine for WaveshapingEngine {
             ParameterRamp::new(self.wavefolder_gain, targets.wavefolder_gain, BLOCK_SIZE);
         let mut overtone_gain = ParameterRamp::new(self.overtone_gain, targets.overtone_gain, BLOCK_SIZE);
 
-        // Three passes over the block rather than one: each pass is short enough
-        // for the CPU to overlap its iterations.
-        // With the shape at rest, every sample reads the same pair of curves.
-        let shape_at_rest = shape.is_at_rest();
-        let resting_curve = split(shape.value() * 3.9999);
-        for o in out.iter_mut() {
-            let (curve, curve_fractional) =
-                if shape_at_rest { resting_curve } else { split(shape.next() * 3.9999) };
-            let curve = curve as usize;
-            let (index, fractional) = split(*o * 127.0 + 128.0);
-            // BLEP overshoot beyond ±1.0079 leaves the table; the original wraps
-            // the index like this.
-            let index = (index & 255) as usize;
-            let fractional = bounded_fraction(fractional);
-            let [a, d] = WS_SEGMENTS[curve][index];
-            let x = a + d * fractional;
-            let [a, d] = WS_SEGMENTS[curve + 1][index];
-            let y = a + d * fractional;
-            *o = x + (y - x) * curve_fractional;
+        // Each pass works in stages over the whole block: the arithmetic
+        // stages are the same operations sample by sample, which the compiler
+        // runs several samples to a vector; only the table reads stay scalar.
+        let (integral, fractional) = truncate(&out.map(|o| o * 127.0 + 128.0));
+        // BLEP overshoot beyond ±1.0079 leaves the table; the original wraps
+        // the index like this.
+        let index = integral.map(|i| (i & 255) as usize);
+        let fractional = fractional.map(bounded_fraction);
+        if shape.is_at_rest() {
+            // Every sample reads the same pair of curves.
+            let (curve, curve_fractional) = split(shape.value() * 3.9999);
+            let (curve, next_curve) = (&WS_SEGMENTS[curve as usize], &WS_SEGMENTS[curve as usize + 1]);
+            for (k, o) in out.iter_mut().enumerate() {
+                let [a, d] = curve[index[k]];
+                let x = a + d * fractional[k];
+                let [a, d] = next_curve[index[k]];
+                let y = a + d * fractional[k];
+                *o = x + (y - x) * curve_fractional;
+            }
+        } else {
+            for (k, o) in out.iter_mut().enumerate() {
+                let (curve, curve_fractional) = split(shape.next() * 3.9999);
+                let [a, d] = WS_SEGMENTS[curve as usize][index[k]];
+                let x = a + d * fractional[k];
+                let [a, d] = WS_SEGMENTS[curve as usize + 1][index[k]];
+                let y = a + d * fractional[k];
+                *o = x + (y - x) * curve_fractional;
+            }
         }
 
+        let gains = ramp_values(&mut wavefolder_gain);
+        // `hermite_position` for both folders (they have the same length).
+        let (integral, fractional) = truncate(&std::array::from_fn(|k| (out[k] * gains[k] + 0.5) * 512.0));
         let mut fold_2 = [0.0f32; BLOCK_SIZE];
-        for (o, f2) in out.iter_mut().zip(fold_2.iter_mut()) {
-            let fold_index = *o * wavefolder_gain.next() + 0.5;
-            // Both folders have the same length: one position serves both.
-            let (i, fractional) = hermite_position(LUT_FOLD.len(), fold_index, 512.0);
-            let polynomials = &FOLD_POLYNOMIALS[i];
-            *o = polynomial(&polynomials[..4], fractional);
-            *f2 = -polynomial(&polynomials[4..], fractional);
+        for (k, (o, f2)) in out.iter_mut().zip(fold_2.iter_mut()).enumerate() {
+            let [a, b_neg, c, x0, a_2, b_neg_2, c_2, x0_2] =
+                FOLD_POLYNOMIALS[(integral[k].max(0) as usize).min(FOLD_POSITIONS - 1)];
+            let t = fractional[k];
+            *o = ((a * t - b_neg) * t + c) * t + x0;
+            *f2 = -(((a_2 * t - b_neg_2) * t + c_2) * t + x0_2);
         }
 
-        for (a, f2) in aux.iter_mut().zip(fold_2.iter()) {
-            // The triangle, mapped onto phases 0.25 to 0.75, becomes a sine.
-            let phase = *a * 0.25 + 0.5;
-            // Beyond the i32 range (see `bounded_fraction`) read phase 0 instead.
-            let phase = if phase.abs() < 2_147_483_648.0 { phase } else { 0.0 };
-            let sine = sine_from_segments(phase);
-            *a = sine + (*f2 - sine) * overtone_gain.next();
+        // The triangle, mapped onto phases 0.25 to 0.75, becomes a sine.
+        // Beyond the i32 range (see `bounded_fraction`) read phase 0 instead.
+        let phase = aux.map(|a| a * 0.25 + 0.5).map(|p| if p.abs() < 2_147_483_648.0 { p } else { 0.0 });
+        let gains = ramp_values(&mut overtone_gain);
+        if phase.iter().fold(true, |all, p| all & (0.0..2_097_152.0).contains(p)) {
+            // `sine_from_segments` without its range test.
+            let (integral, fractional) = truncate(&phase.map(|p| p * 1024.0));
+            for (k, a) in aux.iter_mut().enumerate() {
+                let [s, d] = SINE_SEGMENTS[(integral[k] & 1023) as usize];
+                let sine = s + d * fractional[k];
+                *a = sine + (fold_2[k] - sine) * gains[k];
+            }
+        } else {
+            for (k, a) in aux.iter_mut().enumerate() {
+                let sine = sine_from_segments(phase[k]);
+                *a = sine + (fold_2[k] - sine) * gains[k];
+            }
         }
 
         self.shape = shape.value();
@@ -361,7 +411,7 @@ impl Engine for WaveshapingEngine {
 #[cfg(test)]
 mod reference {
     use super::*;
-    use crate::dsp::interpolate::hermite_at;
+    use crate::dsp::interpolate::{hermite_at, hermite_position};
     use crate::dsp::oscillator::{Oscillator, OscillatorShape};
 
     /// State of the reference engine 1.
@@ -457,6 +507,28 @@ mod tests {
     }
 
     #[test]
+    fn truncation_matches_the_saturating_conversion() {
+        let mut random = Random::default();
+        let specials =
+            [0.0, -0.0, 0.5, 1.0, 8_388_607.5, 8_388_608.0, -0.5, 2.5, 3.5, 1e-30, f32::NAN, 3e9, -3e9];
+        for block in 0..20_000 {
+            let position: Block = std::array::from_fn(|k| match block {
+                0..=9 => specials[(block + k) % specials.len()],
+                _ => {
+                    let scale = [1.0, 512.0, 1024.0, 8_388_608.0][(random.get_word() % 4) as usize];
+                    random.get_float() * scale - if block % 7 == 0 { 1.0 } else { 0.0 }
+                }
+            });
+            let (integral, fractional) = truncate(&position);
+            for k in 0..BLOCK_SIZE {
+                let (expected_integral, expected_fractional) = split(position[k]);
+                assert_eq!(integral[k], expected_integral, "{}", position[k]);
+                assert_eq!(fractional[k].to_bits(), expected_fractional.to_bits(), "{}", position[k]);
+            }
+        }
+    }
+
+    #[test]
     fn matches_the_reference_bit_for_bit() {
         let mut random = Random::default();
         let knob = |random: &mut Random| match random.get_word() % 8 {
@@ -539,8 +611,10 @@ mod tests {
         // note drops to the bottom: the BLEP residue explodes (as in the
         // original) and the table reads must still stay in range.
         let mut engine = WaveshapingEngine::default();
+        let mut reference = reference::ReferenceWaveshapingEngine::default();
         let mut random = Random::default();
         let (mut out, mut aux) = ([0.0; BLOCK_SIZE], [0.0; BLOCK_SIZE]);
+        let (mut expected_out, mut expected_aux) = ([0.0; BLOCK_SIZE], [0.0; BLOCK_SIZE]);
         for p in [
             parameters(99.016_266, 0.0, 0.0, 0.0),
             parameters(88.748_31, 0.0, 0.0, 0.0),
@@ -549,6 +623,9 @@ mod tests {
             parameters(-83.470_15, 0.0, 1.0, 0.0),
         ] {
             engine.render(&p, &mut random, &mut out, &mut aux, &mut false);
+            reference.render(&p, &mut expected_out, &mut expected_aux);
+            assert_eq!(out.map(f32::to_bits), expected_out.map(f32::to_bits));
+            assert_eq!(aux.map(f32::to_bits), expected_aux.map(f32::to_bits));
             for x in out.iter().chain(aux.iter()) {
                 assert!(x.is_finite() && x.abs() <= 1.1, "{x}");
             }
