@@ -104,6 +104,25 @@ impl VariableShapeOscillator {
         }
     }
 
+    /// Whether `other` is in the same state, bit for bit: given the same
+    /// settings, it would then render the same block.
+    pub fn same_state(&self, other: &Self) -> bool {
+        let bits = |o: &Self| {
+            [
+                o.master_phase,
+                o.slave_phase,
+                o.next_sample,
+                o.previous_pw,
+                o.master_frequency,
+                o.slave_frequency,
+                o.pw,
+                o.waveshape,
+            ]
+            .map(f32::to_bits)
+        };
+        self.high == other.high && bits(self) == bits(other)
+    }
+
     /// This block's ramps of master frequency, frequency, width and shape.
     #[inline]
     fn ramps(
