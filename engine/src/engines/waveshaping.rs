@@ -14,6 +14,7 @@ use crate::dsp::random::Random;
 use crate::dsp::sine::sine;
 use crate::dsp::units::note_to_frequency;
 use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
+use crate::oscillators::block_math::truncate;
 use crate::oscillators::variable_shape::slopes;
 use crate::tables::{LUT_FOLD, LUT_FOLD_2, LUT_SINE, LUT_WS};
 
@@ -256,35 +257,6 @@ fn bounded_fraction(fraction: f32) -> f32 {
     }
 }
 
-/// The integral parts (`x as i32`) and the fractional parts
-/// (`x - integral as f32`) of a block of table positions.
-///
-/// Rust's saturating float-to-int conversion is scalar code; positions in
-/// [0, 2²³), the usual case, take a vectorisable route to the same values.
-#[inline(always)]
-fn truncate(position: &Block) -> ([i32; BLOCK_SIZE], Block) {
-    const TWO_POW_23: f32 = 8_388_608.0;
-    if position.iter().fold(true, |all, x| all & (0.0..TWO_POW_23).contains(x)) {
-        // `x + 2²³` lies in [2²³, 2²⁴), where the f32 spacing is 1: the sum
-        // rounds `x` to an integer, exactly, and holds it in its low mantissa
-        // bits; stepping back by one where it rounded up gives the truncation.
-        let rounded = position.map(|x| (x + TWO_POW_23) - TWO_POW_23);
-        let truncated: Block = std::array::from_fn(|k| {
-            let (x, r) = (position[k], rounded[k]);
-            if r > x {
-                r - 1.0
-            } else {
-                r
-            }
-        });
-        let integral = truncated.map(|t| ((t + TWO_POW_23).to_bits() & 0x7f_ffff) as i32);
-        (integral, std::array::from_fn(|k| position[k] - truncated[k]))
-    } else {
-        let integral = position.map(|x| x as i32);
-        (integral, std::array::from_fn(|k| position[k] - integral[k] as f32))
-    }
-}
-
 /// The values of a block's ramp, in order.
 #[inline]
 fn ramp_values(ramp: &mut ParameterRamp) -> Block {
@@ -504,28 +476,6 @@ mod tests {
             im += v as f64 * w.sin();
         }
         2.0 * (re * re + im * im).sqrt() / n
-    }
-
-    #[test]
-    fn truncation_matches_the_saturating_conversion() {
-        let mut random = Random::default();
-        let specials =
-            [0.0, -0.0, 0.5, 1.0, 8_388_607.5, 8_388_608.0, -0.5, 2.5, 3.5, 1e-30, f32::NAN, 3e9, -3e9];
-        for block in 0..20_000 {
-            let position: Block = std::array::from_fn(|k| match block {
-                0..=9 => specials[(block + k) % specials.len()],
-                _ => {
-                    let scale = [1.0, 512.0, 1024.0, 8_388_608.0][(random.get_word() % 4) as usize];
-                    random.get_float() * scale - if block % 7 == 0 { 1.0 } else { 0.0 }
-                }
-            });
-            let (integral, fractional) = truncate(&position);
-            for k in 0..BLOCK_SIZE {
-                let (expected_integral, expected_fractional) = split(position[k]);
-                assert_eq!(integral[k], expected_integral, "{}", position[k]);
-                assert_eq!(fractional[k].to_bits(), expected_fractional.to_bits(), "{}", position[k]);
-            }
-        }
     }
 
     #[test]
