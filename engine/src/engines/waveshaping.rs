@@ -165,14 +165,20 @@ impl SlopePair {
         // it stays 0.5, and its slopes are 1 / 0.5 = 2 both ways.
         const TRIANGLE_PW: f32 = 0.5;
         const TRIANGLE_SLOPE: f32 = 2.0;
-        let [mut slope_next, mut triangle_next] = self.next_sample;
+        // First the phase and the edges sample by sample, keeping for each
+        // oscillator (slope, triangle) and sample what the single loop of the
+        // reference adds to this sample (subtracted at an edge, added at the
+        // wrap: +0 and -0 where nothing is, which leave a sum's bits alone),
+        // and the next sample as it stands before its naive value is added.
+        let mut phases = [0.0f32; BLOCK_SIZE];
+        let mut pws = [0.0f32; BLOCK_SIZE];
+        let mut highs = [[false; BLOCK_SIZE]; 2];
+        let mut this_minus = [[0.0f32; BLOCK_SIZE]; 2];
+        let mut this_plus = [[-0.0f32; BLOCK_SIZE]; 2];
+        let mut next_base = [[0.0f32; BLOCK_SIZE]; 2];
         let [mut slope_high, mut triangle_high] = self.high;
         let mut phase = self.phase;
-        for (s, t) in slope.iter_mut().zip(triangle.iter_mut()) {
-            let mut slope_this = slope_next;
-            let mut triangle_this = triangle_next;
-            slope_next = 0.0;
-            triangle_next = 0.0;
+        for k in 0..BLOCK_SIZE {
             let f = frequency.next();
             let pw = pulse_width.next();
             let (slope_up, slope_down) = slopes(pw);
@@ -181,15 +187,15 @@ impl SlopePair {
             if slope_high != (phase < pw) {
                 let t = (phase - pw) / f;
                 let d = (slope_up + slope_down) * f;
-                slope_this -= this_integrated_blep_sample(t) * d;
-                slope_next -= next_integrated_blep_sample(t) * d;
+                this_minus[0][k] = this_integrated_blep_sample(t) * d;
+                next_base[0][k] -= next_integrated_blep_sample(t) * d;
                 slope_high = phase < pw;
             }
             if triangle_high != (phase < TRIANGLE_PW) {
                 let t = (phase - TRIANGLE_PW) / f;
                 let d = (TRIANGLE_SLOPE + TRIANGLE_SLOPE) * f;
-                triangle_this -= this_integrated_blep_sample(t) * d;
-                triangle_next -= next_integrated_blep_sample(t) * d;
+                this_minus[1][k] = this_integrated_blep_sample(t) * d;
+                next_base[1][k] -= next_integrated_blep_sample(t) * d;
                 triangle_high = phase < TRIANGLE_PW;
             }
             if phase >= 1.0 {
@@ -197,25 +203,46 @@ impl SlopePair {
                 let t = phase / f;
                 let (this_blep, next_blep) = (this_integrated_blep_sample(t), next_integrated_blep_sample(t));
                 let d = (slope_up + slope_down) * f;
-                slope_this += this_blep * d;
-                slope_next += next_blep * d;
+                this_plus[0][k] = this_blep * d;
+                next_base[0][k] += next_blep * d;
                 let d = (TRIANGLE_SLOPE + TRIANGLE_SLOPE) * f;
-                triangle_this += this_blep * d;
-                triangle_next += next_blep * d;
+                this_plus[1][k] = this_blep * d;
+                next_base[1][k] += next_blep * d;
                 slope_high = true;
                 triangle_high = true;
             }
-            slope_next += if slope_high { phase * slope_up } else { 1.0 - (phase - pw) * slope_down };
-            triangle_next += if triangle_high {
-                phase * TRIANGLE_SLOPE
+            phases[k] = phase;
+            pws[k] = pw;
+            [highs[0][k], highs[1][k]] = [slope_high, triangle_high];
+        }
+        // Then the naive waves and the outputs, the same operations for
+        // every sample, several samples to a vector.
+        let slopes = pws.map(slopes);
+        let slope_naive: Block = std::array::from_fn(|k| {
+            let (slope_up, slope_down) = slopes[k];
+            if highs[0][k] {
+                phases[k] * slope_up
             } else {
-                1.0 - (phase - TRIANGLE_PW) * TRIANGLE_SLOPE
-            };
-            *s = 2.0 * slope_this - 1.0;
-            *t = 2.0 * triangle_this - 1.0;
+                1.0 - (phases[k] - pws[k]) * slope_down
+            }
+        });
+        let triangle_naive: Block = std::array::from_fn(|k| {
+            if highs[1][k] {
+                phases[k] * TRIANGLE_SLOPE
+            } else {
+                1.0 - (phases[k] - TRIANGLE_PW) * TRIANGLE_SLOPE
+            }
+        });
+        for (o, (naive, out)) in [(slope_naive, slope), (triangle_naive, triangle)].into_iter().enumerate() {
+            let next: Block = std::array::from_fn(|k| next_base[o][k] + naive[k]);
+            let previous: Block =
+                std::array::from_fn(|k| if k == 0 { self.next_sample[o] } else { next[k - 1] });
+            for (k, y) in out.iter_mut().enumerate() {
+                *y = 2.0 * ((previous[k] - this_minus[o][k]) + this_plus[o][k]) - 1.0;
+            }
+            self.next_sample[o] = next[BLOCK_SIZE - 1];
         }
         self.phase = phase;
-        self.next_sample = [slope_next, triangle_next];
         self.high = [slope_high, triangle_high];
         self.frequency = frequency.value();
         self.pulse_width = pulse_width.value();
