@@ -372,12 +372,22 @@ impl Engine for WaveshapingEngine {
         // `hermite_position` for both folders (they have the same length).
         let (integral, fractional) = truncate(&std::array::from_fn(|k| (out[k] * gains[k] + 0.5) * 512.0));
         let mut fold_2 = [0.0f32; BLOCK_SIZE];
-        for (k, (o, f2)) in out.iter_mut().zip(fold_2.iter_mut()).enumerate() {
-            let [a, b_neg, c, x0, a_2, b_neg_2, c_2, x0_2] =
-                FOLD_POLYNOMIALS[(integral[k].max(0) as usize).min(FOLD_POSITIONS - 1)];
-            let t = fractional[k];
-            *o = ((a * t - b_neg) * t + c) * t + x0;
-            *f2 = -(((a_2 * t - b_neg_2) * t + c_2) * t + x0_2);
+        // Four samples at a time: their polynomials transposed into
+        // coefficient vectors, then each sample's operations in its lane.
+        for ((o, f2), (integral, t)) in out
+            .chunks_exact_mut(4)
+            .zip(fold_2.chunks_exact_mut(4))
+            .zip(integral.chunks_exact(4).zip(fractional.chunks_exact(4)))
+        {
+            let p: [[f32; 8]; 4] = std::array::from_fn(|l| {
+                FOLD_POLYNOMIALS[(integral[l].max(0) as usize).min(FOLD_POSITIONS - 1)]
+            });
+            let c: [[f32; 4]; 8] = std::array::from_fn(|j| std::array::from_fn(|l| p[l][j]));
+            for l in 0..4 {
+                let t = t[l];
+                o[l] = ((c[0][l] * t - c[1][l]) * t + c[2][l]) * t + c[3][l];
+                f2[l] = -(((c[4][l] * t - c[5][l]) * t + c[6][l]) * t + c[7][l]);
+            }
         }
 
         // The triangle, mapped onto phases 0.25 to 0.75, becomes a sine.
