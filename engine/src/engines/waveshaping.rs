@@ -256,6 +256,8 @@ pub struct WaveshapingEngine {
     shape: f32,
     wavefolder_gain: f32,
     overtone_gain: f32,
+    /// The last block's targets and the parameters they came from.
+    targets: Option<([u32; 4], Targets)>,
 }
 
 /// Anti-aliasing attenuation: 1 while the estimated highest harmonic
@@ -291,6 +293,7 @@ fn ramp_values(ramp: &mut ParameterRamp) -> Block {
 }
 
 /// The block's parameter targets, shared with the reference.
+#[derive(Clone, Copy, Debug)]
 struct Targets {
     f0: f32,
     pw: f32,
@@ -330,7 +333,17 @@ impl Engine for WaveshapingEngine {
         aux: &mut Block,
         _already_enveloped: &mut bool,
     ) {
-        let targets = Targets::new(parameters);
+        // Steady knobs give the same targets block after block: keep them.
+        let key =
+            [parameters.note, parameters.timbre, parameters.morph, parameters.harmonics].map(f32::to_bits);
+        let targets = match self.targets {
+            Some((cached_key, targets)) if cached_key == key => targets,
+            _ => {
+                let targets = Targets::new(parameters);
+                self.targets = Some((key, targets));
+                targets
+            }
+        };
         self.oscillators.render(targets.f0, targets.pw, out, aux);
 
         let mut shape = ParameterRamp::new(self.shape, targets.shape, BLOCK_SIZE);
