@@ -16,6 +16,39 @@ pub struct GrainEngine {
     grainlet: GrainletOscillator<2>,
     z_oscillator: ZOscillator,
     dc_blocker: [OnePole; 2],
+    /// The last block's settings and the parameters they came from.
+    settings: Option<([u32; 4], Settings)>,
+}
+
+/// Everything engine 3 derives from its parameters for a block.
+#[derive(Clone, Copy, Debug)]
+struct Settings {
+    f0: f32,
+    formants: [f32; 2],
+    carrier_shape: f32,
+    carrier_bleed: f32,
+    cutoff: f32,
+}
+
+impl Settings {
+    fn new(parameters: &EngineParameters) -> Self {
+        let root = parameters.note;
+        let f0 = note_to_frequency(root);
+        // The formant is absolute: it does not follow the note.
+        let f1 = note_to_frequency(24.0 + 84.0 * parameters.timbre);
+        let ratio = semitones_to_ratio(-24.0 + 48.0 * parameters.harmonics);
+        let carrier_bleed = if parameters.harmonics < 0.5 { 1.0 - 2.0 * parameters.harmonics } else { 0.0 };
+        let carrier_bleed_fixed = carrier_bleed * (2.0 - carrier_bleed);
+        // MORPH's window shape fades to a plain Hann window toward f0 = 1/24.
+        let carrier_shape = 0.33 + (parameters.morph - 0.33) * (1.0 - f0 * 24.0).max(0.0);
+        Self {
+            f0,
+            formants: [f1, f1 * ratio],
+            carrier_shape,
+            carrier_bleed: carrier_bleed_fixed,
+            cutoff: note_to_frequency(root + 96.0 * parameters.timbre),
+        }
+    }
 }
 
 impl Engine for GrainEngine {
@@ -27,27 +60,22 @@ impl Engine for GrainEngine {
         aux: &mut Block,
         _already_enveloped: &mut bool,
     ) {
-        let root = parameters.note;
-        let f0 = note_to_frequency(root);
-        // The formant is absolute: it does not follow the note.
-        let f1 = note_to_frequency(24.0 + 84.0 * parameters.timbre);
-        let ratio = semitones_to_ratio(-24.0 + 48.0 * parameters.harmonics);
-        let carrier_bleed = if parameters.harmonics < 0.5 { 1.0 - 2.0 * parameters.harmonics } else { 0.0 };
-        let carrier_bleed_fixed = carrier_bleed * (2.0 - carrier_bleed);
-        // MORPH's window shape fades to a plain Hann window toward f0 = 1/24.
-        let carrier_shape = 0.33 + (parameters.morph - 0.33) * (1.0 - f0 * 24.0).max(0.0);
+        // Steady knobs give the same settings block after block: keep them.
+        let key =
+            [parameters.note, parameters.timbre, parameters.morph, parameters.harmonics].map(f32::to_bits);
+        let s = match self.settings {
+            Some((cached_key, settings)) if cached_key == key => settings,
+            _ => {
+                let settings = Settings::new(parameters);
+                self.settings = Some((key, settings));
+                settings
+            }
+        };
+        let f0 = s.f0;
 
         let mut second_formant = [0.0f32; BLOCK_SIZE];
-        self.grainlet.render(
-            f0,
-            [f1, f1 * ratio],
-            carrier_shape,
-            carrier_bleed_fixed,
-            [out, &mut second_formant],
-        );
-
-        let cutoff = note_to_frequency(root + 96.0 * parameters.timbre);
-        self.z_oscillator.render(f0, cutoff, parameters.morph, parameters.harmonics, aux);
+        self.grainlet.render(f0, s.formants, s.carrier_shape, s.carrier_bleed, [out, &mut second_formant]);
+        self.z_oscillator.render(f0, s.cutoff, parameters.morph, parameters.harmonics, aux);
 
         // Both DC blockers in one loop: their feedback chains overlap.
         let [out_blocker, aux_blocker] = &mut self.dc_blocker;

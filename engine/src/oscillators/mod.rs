@@ -1,5 +1,6 @@
 //! Oscillators that belong to particular engines (the generic polyBLEP one is in `dsp`).
 
+pub mod block_math;
 pub mod chord_wavetable;
 pub mod clocked_noise;
 pub mod grainlet;

@@ -58,6 +58,12 @@ impl Shape {
     }
 }
 
+/// The square and triangle amounts of a waveshape (0 = triangle, 0.5 = saw, 1 = square).
+#[inline]
+fn amounts(waveshape: f32) -> (f32, f32) {
+    (((waveshape - 0.5).max(0.0)) * 2.0, (1.0 - waveshape * 2.0).max(0.0))
+}
+
 /// Rise and fall rates of the triangle for a pulse width: `1/pw`, `1/(1 − pw)`.
 #[inline]
 pub(crate) fn slopes(pw: f32) -> (f32, f32) {
@@ -76,15 +82,45 @@ impl VariableShapeOscillator {
         out: &mut [f32],
     ) {
         let ramps = self.ramps(master_frequency, frequency, pw, waveshape, out.len());
-        let pwm = ramps[2];
+        let [_, _, pwm, waveshape_modulation] = ramps;
         // The slopes' two divisions per sample are the oscillator's dearest
-        // steps; with the width at rest they are the same every sample.
+        // steps, and the shape's amounts cost a few more; with the width (and
+        // the shape) at rest they are the same every sample.
         if pwm.is_at_rest() {
             let resting_slopes = slopes(pwm.value());
-            self.render_block(enable_sync, ramps, |_| resting_slopes, out);
+            if waveshape_modulation.is_at_rest() {
+                let resting_amounts = amounts(waveshape_modulation.value());
+                self.render_block(enable_sync, ramps, |_, _| (resting_slopes, resting_amounts), out);
+            } else {
+                self.render_block(
+                    enable_sync,
+                    ramps,
+                    |_, waveshape| (resting_slopes, amounts(waveshape)),
+                    out,
+                );
+            }
         } else {
-            self.render_block(enable_sync, ramps, slopes, out);
+            self.render_block(enable_sync, ramps, |pw, waveshape| (slopes(pw), amounts(waveshape)), out);
         }
+    }
+
+    /// Whether `other` is in the same state, bit for bit: given the same
+    /// settings, it would then render the same block.
+    pub fn same_state(&self, other: &Self) -> bool {
+        let bits = |o: &Self| {
+            [
+                o.master_phase,
+                o.slave_phase,
+                o.next_sample,
+                o.previous_pw,
+                o.master_frequency,
+                o.slave_frequency,
+                o.pw,
+                o.waveshape,
+            ]
+            .map(f32::to_bits)
+        };
+        self.high == other.high && bits(self) == bits(other)
     }
 
     /// This block's ramps of master frequency, frequency, width and shape.
@@ -109,13 +145,14 @@ impl VariableShapeOscillator {
         ]
     }
 
-    /// The sample loop, with `slopes` giving the triangle's slopes for each width.
+    /// The sample loop, with `shape_of` giving the triangle's slopes and the
+    /// square and triangle amounts for a width and a shape.
     #[inline(always)]
     fn render_block(
         &mut self,
         enable_sync: bool,
         ramps: [ParameterRamp; 4],
-        slopes: impl Fn(f32) -> (f32, f32),
+        shape_of: impl Fn(f32, f32) -> ((f32, f32), (f32, f32)),
         out: &mut [f32],
     ) {
         let [mut master_fm, mut fm, mut pwm, mut waveshape_modulation] = ramps;
@@ -132,14 +169,8 @@ impl VariableShapeOscillator {
             let f = fm.next();
             let pw = pwm.next();
             let waveshape = waveshape_modulation.next();
-            let (slope_up, slope_down) = slopes(pw);
-            let shape = Shape {
-                pw,
-                square_amount: ((waveshape - 0.5).max(0.0)) * 2.0,
-                triangle_amount: (1.0 - waveshape * 2.0).max(0.0),
-                slope_up,
-                slope_down,
-            };
+            let ((slope_up, slope_down), (square_amount, triangle_amount)) = shape_of(pw, waveshape);
+            let shape = Shape { pw, square_amount, triangle_amount, slope_up, slope_down };
 
             if enable_sync {
                 self.master_phase += master_f;
@@ -211,6 +242,112 @@ impl VariableShapeOscillator {
     }
 }
 
+/// The oscillator as first written, to check the resting shortcuts against.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    /// The sample loop as first written: everything per sample.
+    pub fn render_block(
+        oscillator: &mut VariableShapeOscillator,
+        enable_sync: bool,
+        ramps: [ParameterRamp; 4],
+        out: &mut [f32],
+    ) {
+        let this = oscillator;
+        let [mut master_fm, mut fm, mut pwm, mut waveshape_modulation] = ramps;
+        let mut next_sample = this.next_sample;
+
+        for y in out.iter_mut() {
+            let mut reset = false;
+            let mut transition_during_reset = false;
+            let mut reset_time = 0.0;
+            let mut this_sample = next_sample;
+            next_sample = 0.0;
+
+            let master_f = master_fm.next();
+            let f = fm.next();
+            let pw = pwm.next();
+            let waveshape = waveshape_modulation.next();
+            let (slope_up, slope_down) = slopes(pw);
+            let shape = Shape {
+                pw,
+                square_amount: ((waveshape - 0.5).max(0.0)) * 2.0,
+                triangle_amount: (1.0 - waveshape * 2.0).max(0.0),
+                slope_up,
+                slope_down,
+            };
+
+            if enable_sync {
+                this.master_phase += master_f;
+                if this.master_phase >= 1.0 {
+                    this.master_phase -= 1.0;
+                    reset_time = this.master_phase / master_f;
+                    let mut slave_phase_at_reset = this.slave_phase + (1.0 - reset_time) * f;
+                    reset = true;
+                    if slave_phase_at_reset >= 1.0 {
+                        slave_phase_at_reset -= 1.0;
+                        transition_during_reset = true;
+                    }
+                    if !this.high && slave_phase_at_reset >= pw {
+                        transition_during_reset = true;
+                    }
+                    let value = shape.naive(slave_phase_at_reset);
+                    this_sample -= value * this_blep_sample(reset_time);
+                    next_sample -= value * next_blep_sample(reset_time);
+                }
+            }
+
+            this.slave_phase += f;
+            // Edges of the slave; skipped on a sync reset unless one is pending.
+            if transition_during_reset || !reset {
+                loop {
+                    if !this.high {
+                        if this.slave_phase < pw {
+                            break;
+                        }
+                        let t = (this.slave_phase - pw) / (this.previous_pw - pw + f);
+                        let triangle_step = (shape.slope_up + shape.slope_down) * f * shape.triangle_amount;
+                        this_sample += shape.square_amount * this_blep_sample(t);
+                        next_sample += shape.square_amount * next_blep_sample(t);
+                        this_sample -= triangle_step * this_integrated_blep_sample(t);
+                        next_sample -= triangle_step * next_integrated_blep_sample(t);
+                        this.high = true;
+                    }
+                    if this.high {
+                        if this.slave_phase < 1.0 {
+                            break;
+                        }
+                        this.slave_phase -= 1.0;
+                        let t = this.slave_phase / f;
+                        let triangle_step = (shape.slope_up + shape.slope_down) * f * shape.triangle_amount;
+                        this_sample -= (1.0 - shape.triangle_amount) * this_blep_sample(t);
+                        next_sample -= (1.0 - shape.triangle_amount) * next_blep_sample(t);
+                        this_sample += triangle_step * this_integrated_blep_sample(t);
+                        next_sample += triangle_step * next_integrated_blep_sample(t);
+                        this.high = false;
+                    }
+                }
+            }
+
+            if enable_sync && reset {
+                this.slave_phase = reset_time * f;
+                this.high = false;
+            }
+
+            next_sample += shape.naive(this.slave_phase);
+            this.previous_pw = pw;
+            *y = 2.0 * this_sample - 1.0;
+        }
+
+        this.next_sample = next_sample;
+        this.master_frequency = master_fm.value();
+        this.slave_frequency = fm.value();
+        this.pw = pwm.value();
+        this.waveshape = waveshape_modulation.value();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,18 +364,34 @@ mod tests {
     }
 
     #[test]
-    fn resting_width_gives_the_bits_of_per_sample_slopes() {
-        let mut oscillator = VariableShapeOscillator::default();
-        let mut reference = oscillator.clone();
-        let (mut out, mut expected) = ([0.0f32; 12], [0.0f32; 12]);
-        for block in 0..600 {
-            // Width steps, then rests (ramps settle within a few blocks).
-            let pw = [0.3, 0.71, 0.5][block / 200];
-            let (master, slave, shape) = (0.0071, 0.0193, 0.3 + 0.001 * (block % 7) as f32);
-            oscillator.render(true, master, slave, pw, shape, &mut out);
-            let ramps = reference.ramps(master, slave, pw, shape, 12);
-            reference.render_block(true, ramps, slopes, &mut expected);
-            assert_eq!(out.map(f32::to_bits), expected.map(f32::to_bits), "block {block}");
+    fn resting_shortcuts_match_the_reference_bit_for_bit() {
+        let mut random = crate::dsp::random::Random::default();
+        for run in 0..60 {
+            let mut oscillator = VariableShapeOscillator::default();
+            let mut reference = oscillator.clone();
+            let (mut out, mut expected) = ([0.0f32; 12], [0.0f32; 12]);
+            let mut settings = (0.01, 0.02, 0.5, 0.5);
+            for block in 0..300 {
+                // Hold the settings a while (ramps come to rest), then move them.
+                if block % 40 == 0 || random.get_word() % 8 == 0 {
+                    let frequency = |random: &mut crate::dsp::random::Random| {
+                        [0.3 * random.get_float(), 0.01 * random.get_float(), 0.25]
+                            [(random.get_word() % 3) as usize]
+                    };
+                    settings = (
+                        frequency(&mut random),
+                        frequency(&mut random),
+                        random.get_float(),
+                        random.get_float(),
+                    );
+                }
+                let (master, slave, pw, shape) = settings;
+                let sync = run % 3 != 0;
+                oscillator.render(sync, master, slave, pw, shape, &mut out);
+                let ramps = reference.ramps(master, slave, pw, shape, 12);
+                reference::render_block(&mut reference, sync, ramps, &mut expected);
+                assert_eq!(out.map(f32::to_bits), expected.map(f32::to_bits), "run {run} block {block}");
+            }
         }
     }
 
