@@ -10,7 +10,7 @@ use crate::dsp::units::note_to_frequency;
 use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
 use analog::{AnalogBassDrum, AnalogBassDrumParameters};
 use overdrive::Overdrive;
-use synthetic::{shape, SyntheticBassDrum, SyntheticBassDrumFrame, SyntheticBassDrumParameters};
+use synthetic::{shape, shape_one, SyntheticBassDrum, SyntheticBassDrumFrame, SyntheticBassDrumParameters};
 
 /// State of engine 13.
 #[derive(Clone, Debug, Default)]
@@ -66,24 +66,33 @@ impl Engine for BassDrumEngine {
         // The original renders OUT for the whole block, then AUX. Only AUX draws
         // random numbers, so interleaving the two gives the same samples, and
         // lets the CPU overlap the analog model's long dependency chain with the
-        // synthetic drum's recurrences. Both keep their states in locals so that
-        // they stay in registers. What has no state (the synthetic drum's
-        // waveshaping, the overdrive) runs afterwards over the whole block.
+        // synthetic drum's work. Both keep their states in locals so that they
+        // stay in registers, and each mode has its own loop. Free-running, the
+        // synthetic drum's waveshaping and tone filter are light enough to share
+        // the loop; triggered, the waveshaping runs afterwards as a vectorised
+        // pass over the block. The overdrive always does.
         let mut analog_state = self.analog.clone();
         let mut synthetic_state = self.synthetic.clone();
-        let mut frames = [SyntheticBassDrumFrame::default(); BLOCK_SIZE];
-        for (y, frame) in out.iter_mut().zip(frames.iter_mut()) {
-            *y = analog_state.next(&mut analog);
-            *frame = synthetic_state.advance(&mut synthetic, random);
+        if sustain {
+            for (y, z) in out.iter_mut().zip(aux.iter_mut()) {
+                *y = analog_state.step::<true>(&mut analog);
+                let frame = synthetic_state.advance::<true>(&mut synthetic, random);
+                *z = synthetic_state.tone(&synthetic, shape_one(&synthetic, &frame));
+            }
+        } else {
+            let mut frames = [SyntheticBassDrumFrame::default(); BLOCK_SIZE];
+            for (y, frame) in out.iter_mut().zip(frames.iter_mut()) {
+                *y = analog_state.step::<false>(&mut analog);
+                *frame = synthetic_state.advance::<false>(&mut synthetic, random);
+            }
+            shape(&synthetic, &frames, aux);
+            for z in aux.iter_mut() {
+                *z = synthetic_state.tone(&synthetic, *z);
+            }
         }
         self.analog = analog_state;
         self.analog.end_block(analog);
         self.overdrive.process(0.5 + 0.5 * drive, out);
-
-        shape(&synthetic, &frames, aux);
-        for z in aux.iter_mut() {
-            *z = synthetic_state.tone(&synthetic, *z);
-        }
         self.synthetic = synthetic_state;
         self.synthetic.end_block(synthetic);
     }

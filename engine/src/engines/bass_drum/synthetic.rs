@@ -100,9 +100,15 @@ pub struct SyntheticBassDrumFrame {
 #[inline]
 pub fn shape(b: &SyntheticBassDrumBlock, frames: &[SyntheticBassDrumFrame], mix: &mut [f32]) {
     for (m, f) in mix.iter_mut().zip(frames) {
-        let body = distorted_sine(f.phase, f.phase_noise, b.dirtiness);
-        *m = (0.0 - transistor_vca(body, f.gain)) - f.transient;
+        *m = shape_one(b, f);
     }
+}
+
+/// The waveshaping of one sample (see [`shape`]).
+#[inline(always)]
+pub fn shape_one(b: &SyntheticBassDrumBlock, f: &SyntheticBassDrumFrame) -> f32 {
+    let body = distorted_sine(f.phase, f.phase_noise, b.dirtiness);
+    (0.0 - transistor_vca(body, f.gain)) - f.transient
 }
 
 /// What one block of the synthetic bass drum needs.
@@ -151,7 +157,8 @@ pub struct SyntheticBassDrum {
 /// Per-block constants and ramps of a [`SyntheticBassDrum`], from [`SyntheticBassDrum::begin_block`].
 #[derive(Clone, Debug)]
 pub struct SyntheticBassDrumBlock {
-    sustain: bool,
+    /// Free-running: see [`SyntheticBassDrumParameters::sustain`].
+    pub sustain: bool,
     dirtiness: f32,
     fm_envelope_amount: f32,
     fm_decay: f32,
@@ -203,10 +210,17 @@ impl SyntheticBassDrum {
     /// The recurrent part of one sample: advances every state except the tone
     /// filter and returns what [`shape`] turns into the sample. Draws 1 random
     /// number in sustain mode, 2 when triggered.
-    #[inline]
-    pub fn advance(&mut self, b: &mut SyntheticBassDrumBlock, random: &mut Random) -> SyntheticBassDrumFrame {
+    ///
+    /// `SUSTAIN` is the block's `sustain`, a constant so that the engine's loop
+    /// is compiled once per mode.
+    #[inline(always)]
+    pub fn advance<const SUSTAIN: bool>(
+        &mut self,
+        b: &mut SyntheticBassDrumBlock,
+        random: &mut Random,
+    ) -> SyntheticBassDrumFrame {
         self.phase_noise += 0.002 * ((random.get_float() - 0.5) - self.phase_noise);
-        if b.sustain {
+        if SUSTAIN {
             self.phase += b.f0.next();
             if self.phase >= 1.0 {
                 self.phase -= 1.0;
@@ -275,7 +289,11 @@ impl SyntheticBassDrum {
         let mut block = self.begin_block(p);
         let mut frames = [SyntheticBassDrumFrame::default(); BLOCK_SIZE];
         for frame in frames.iter_mut() {
-            *frame = self.advance(&mut block, random);
+            *frame = if block.sustain {
+                self.advance::<true>(&mut block, random)
+            } else {
+                self.advance::<false>(&mut block, random)
+            };
         }
         shape(&block, &frames, out);
         for y in out.iter_mut() {
