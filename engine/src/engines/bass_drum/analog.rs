@@ -29,7 +29,8 @@ pub(crate) fn diode(x: f32) -> f32 {
     }
 }
 
-/// `phase − 1`, out of line: the free-running sine's rare phase wrap.
+/// `phase − 1`, out of line: the free-running sine's rare phase wrap, kept
+/// as a branch (not a select) so that it stays off the feedback path.
 #[cold]
 #[inline(never)]
 fn wrap(phase: f32) -> f32 {
@@ -144,42 +145,36 @@ impl AnalogBassDrum {
     #[cfg(test)]
     pub fn next(&mut self, b: &mut AnalogBassDrumBlock) -> f32 {
         if b.sustain {
-            self.step::<true>(b)
+            self.step::<true, false>(b)
         } else {
-            self.step::<false>(b)
+            self.step::<false, false>(b)
         }
+    }
+
+    /// Whether every state that the trigger and FM pulses drive is at rest
+    /// (+0, counters at 0): free-running, they then stay so, and
+    /// [`AnalogBassDrum::step`] may run with `QUIET` set.
+    pub fn is_quiet(&self) -> bool {
+        self.pulse.is_silent()
+            && self.fm_pulse_left == 0
+            && [self.pulse_lp, self.fm_pulse_lp, self.retrig_pulse].iter().all(|x| x.to_bits() == 0)
     }
 
     /// One sample of the block, for a block whose `sustain` is `SUSTAIN`.
     ///
     /// The mode is a constant so that the engine's per-sample loop is compiled
-    /// once per mode, without the mode tests and with only the work each mode needs.
+    /// once per mode, without the mode tests and with only the work each mode
+    /// needs. `QUIET` (free-running only, when [`AnalogBassDrum::is_quiet`])
+    /// skips the pulse states' updates: each would compute +0 from +0 again,
+    /// so the pulse and the FM pulse filter enter the sums as the constant +0,
+    /// in the same operations.
     #[inline(always)]
-    pub fn step<const SUSTAIN: bool>(&mut self, b: &mut AnalogBassDrumBlock) -> f32 {
-        let mut pulse = self.pulse.next(PULSE_DECAY);
-        if SUSTAIN {
-            pulse = 0.0;
-        }
-        self.pulse_lp += PULSE_FILTER * (pulse - self.pulse_lp);
-        let pulse = diode((pulse - self.pulse_lp) + 0.044 * pulse);
-
-        let mut fm_pulse = 0.0;
-        if self.fm_pulse_left > 0 {
-            self.fm_pulse_left -= 1;
-            fm_pulse = 1.0;
-            // At the end of the FM pulse a negative kick re-excites the resonator.
-            self.retrig_pulse = if self.fm_pulse_left > 0 { 0.0 } else { -0.8 };
-        } else {
-            self.retrig_pulse *= RETRIG_DECAY;
-        }
-        if SUSTAIN {
-            fm_pulse = 0.0;
-        }
-        self.fm_pulse_lp += PULSE_FILTER * (fm_pulse - self.fm_pulse_lp);
-
+    pub fn step<const SUSTAIN: bool, const QUIET: bool>(&mut self, b: &mut AnalogBassDrumBlock) -> f32 {
+        debug_assert!(!QUIET || (SUSTAIN && self.is_quiet()));
+        let (pulse, fm_pulse_lp) = if QUIET { (0.0, 0.0) } else { self.pulses::<SUSTAIN>() };
         let punch = 0.7 + self.feedback_diode();
         let f = (b.f0
-            * ((1.0 + (self.fm_pulse_lp * 1.7) * b.attack_fm_amount) + (punch * 0.08) * b.self_fm_amount))
+            * ((1.0 + (fm_pulse_lp * 1.7) * b.attack_fm_amount) + (punch * 0.08) * b.self_fm_amount))
             .clamp(0.0, 0.4);
 
         let resonator_out;
@@ -203,6 +198,33 @@ impl AnalogBassDrum {
 
         self.tone_lp += b.tone_f * (pulse * b.exciter_leak + resonator_out - self.tone_lp);
         self.tone_lp
+    }
+
+    /// Advances the trigger and FM pulses and their filters; returns the
+    /// shaped pulse and the filtered FM pulse.
+    #[inline(always)]
+    fn pulses<const SUSTAIN: bool>(&mut self) -> (f32, f32) {
+        let mut pulse = self.pulse.next(PULSE_DECAY);
+        if SUSTAIN {
+            pulse = 0.0;
+        }
+        self.pulse_lp += PULSE_FILTER * (pulse - self.pulse_lp);
+        let pulse = diode((pulse - self.pulse_lp) + 0.044 * pulse);
+
+        let mut fm_pulse = 0.0;
+        if self.fm_pulse_left > 0 {
+            self.fm_pulse_left -= 1;
+            fm_pulse = 1.0;
+            // At the end of the FM pulse a negative kick re-excites the resonator.
+            self.retrig_pulse = if self.fm_pulse_left > 0 { 0.0 } else { -0.8 };
+        } else {
+            self.retrig_pulse *= RETRIG_DECAY;
+        }
+        if SUSTAIN {
+            fm_pulse = 0.0;
+        }
+        self.fm_pulse_lp += PULSE_FILTER * (fm_pulse - self.fm_pulse_lp);
+        (pulse, self.fm_pulse_lp)
     }
 
     /// `diode(10 · lp_out − 1)`, the self-FM "punch" (less its 0.7 offset).
@@ -299,6 +321,28 @@ mod tests {
             let expected = diode(10.0 * lp_out - 1.0);
             assert_eq!(drum.feedback_diode().to_bits(), expected.to_bits(), "{lp_out}");
         }
+    }
+
+    #[test]
+    fn quiet_free_running_steps_match_the_full_ones() {
+        let p =
+            AnalogBassDrumParameters { attack_fm_amount: 1.0, self_fm_amount: 1.0, ..parameters(true, 0.7) };
+        let (mut quiet, mut full) = (AnalogBassDrum::default(), AnalogBassDrum::default());
+        for _ in 0..500 {
+            let (mut a, mut b) = (quiet.begin_block(&p), full.begin_block(&p));
+            assert!(quiet.is_quiet() && full.is_quiet());
+            for _ in 0..BLOCK_SIZE {
+                assert_eq!(
+                    quiet.step::<true, true>(&mut a).to_bits(),
+                    full.step::<true, false>(&mut b).to_bits()
+                );
+            }
+            quiet.end_block(a);
+            full.end_block(b);
+        }
+        // A trigger leaves states that are not quiet until they have decayed.
+        full.render(&parameters(false, 0.7), &mut [0.0; BLOCK_SIZE]);
+        assert!(!full.is_quiet());
     }
 
     #[test]

@@ -8,9 +8,11 @@ pub mod synthetic;
 use crate::dsp::random::Random;
 use crate::dsp::units::note_to_frequency;
 use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
-use analog::{AnalogBassDrum, AnalogBassDrumParameters};
+use analog::{AnalogBassDrum, AnalogBassDrumBlock, AnalogBassDrumParameters};
 use overdrive::Overdrive;
-use synthetic::{shape, shape_one, SyntheticBassDrum, SyntheticBassDrumFrame, SyntheticBassDrumParameters};
+use synthetic::{
+    shape, SyntheticBassDrum, SyntheticBassDrumBlock, SyntheticBassDrumFrame, SyntheticBassDrumParameters,
+};
 
 /// State of engine 13.
 #[derive(Clone, Debug, Default)]
@@ -66,35 +68,46 @@ impl Engine for BassDrumEngine {
         // The original renders OUT for the whole block, then AUX. Only AUX draws
         // random numbers, so interleaving the two gives the same samples, and
         // lets the CPU overlap the analog model's long dependency chain with the
-        // synthetic drum's work. Both keep their states in locals so that they
-        // stay in registers, and each mode has its own loop. Free-running, the
-        // synthetic drum's waveshaping and tone filter are light enough to share
-        // the loop; triggered, the waveshaping runs afterwards as a vectorised
-        // pass over the block. The overdrive always does.
+        // synthetic drum's recurrences. Both keep their states in locals so that
+        // they stay in registers, and each mode has its own loop. What has no
+        // state (the synthetic drum's waveshaping, the overdrive) runs
+        // afterwards over the whole block.
         let mut analog_state = self.analog.clone();
         let mut synthetic_state = self.synthetic.clone();
-        if sustain {
-            for (y, z) in out.iter_mut().zip(aux.iter_mut()) {
-                *y = analog_state.step::<true>(&mut analog);
-                let frame = synthetic_state.advance::<true>(&mut synthetic, random);
-                *z = synthetic_state.tone(&synthetic, shape_one(&synthetic, &frame));
-            }
-        } else {
-            let mut frames = [SyntheticBassDrumFrame::default(); BLOCK_SIZE];
-            for (y, frame) in out.iter_mut().zip(frames.iter_mut()) {
-                *y = analog_state.step::<false>(&mut analog);
-                *frame = synthetic_state.advance::<false>(&mut synthetic, random);
-            }
-            shape(&synthetic, &frames, aux);
-            for z in aux.iter_mut() {
-                *z = synthetic_state.tone(&synthetic, *z);
-            }
+        let mut frames = [SyntheticBassDrumFrame::default(); BLOCK_SIZE];
+        let (a, s, f) = (&mut analog_state, &mut synthetic_state, &mut frames);
+        match (sustain, sustain && a.is_quiet()) {
+            (true, true) => advance::<true, true>(a, &mut analog, s, &mut synthetic, random, out, f),
+            (true, false) => advance::<true, false>(a, &mut analog, s, &mut synthetic, random, out, f),
+            _ => advance::<false, false>(a, &mut analog, s, &mut synthetic, random, out, f),
+        }
+        shape(&synthetic, &frames, aux);
+        for z in aux.iter_mut() {
+            *z = synthetic_state.tone(&synthetic, *z);
         }
         self.analog = analog_state;
         self.analog.end_block(analog);
         self.overdrive.process(0.5 + 0.5 * drive, out);
         self.synthetic = synthetic_state;
         self.synthetic.end_block(synthetic);
+    }
+}
+
+/// The per-sample loop of both drums, compiled once per mode; `SUSTAIN` and
+/// `QUIET` as in [`AnalogBassDrum::step`].
+#[inline(always)]
+fn advance<const SUSTAIN: bool, const QUIET: bool>(
+    analog_state: &mut AnalogBassDrum,
+    analog: &mut AnalogBassDrumBlock,
+    synthetic_state: &mut SyntheticBassDrum,
+    synthetic: &mut SyntheticBassDrumBlock,
+    random: &mut Random,
+    out: &mut Block,
+    frames: &mut [SyntheticBassDrumFrame; BLOCK_SIZE],
+) {
+    for (y, frame) in out.iter_mut().zip(frames.iter_mut()) {
+        *y = analog_state.step::<SUSTAIN, QUIET>(analog);
+        *frame = synthetic_state.advance::<SUSTAIN>(synthetic, random);
     }
 }
 

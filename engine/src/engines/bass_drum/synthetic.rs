@@ -100,15 +100,9 @@ pub struct SyntheticBassDrumFrame {
 #[inline]
 pub fn shape(b: &SyntheticBassDrumBlock, frames: &[SyntheticBassDrumFrame], mix: &mut [f32]) {
     for (m, f) in mix.iter_mut().zip(frames) {
-        *m = shape_one(b, f);
+        let body = distorted_sine(f.phase, f.phase_noise, b.dirtiness);
+        *m = (0.0 - transistor_vca(body, f.gain)) - f.transient;
     }
-}
-
-/// The waveshaping of one sample (see [`shape`]).
-#[inline(always)]
-pub fn shape_one(b: &SyntheticBassDrumBlock, f: &SyntheticBassDrumFrame) -> f32 {
-    let body = distorted_sine(f.phase, f.phase_noise, b.dirtiness);
-    (0.0 - transistor_vca(body, f.gain)) - f.transient
 }
 
 /// What one block of the synthetic bass drum needs.
