@@ -59,12 +59,12 @@ impl MetallicNoise for RingModNoise {
         let saws = self.saws.render(RING_MOD_PAIRS.map(|(_, saw_hz)| saw_hz / 48_000.0 * ratio));
         let mut square = [0.0; BLOCK_SIZE];
         out.fill(0.0);
-        for ((oscillator, &(square_hz, _)), saw) in
-            self.squares.iter_mut().zip(RING_MOD_PAIRS.iter()).zip(&saws)
+        for (k, (oscillator, &(square_hz, _))) in
+            self.squares.iter_mut().zip(RING_MOD_PAIRS.iter()).enumerate()
         {
             oscillator.render(OscillatorShape::Square, square_hz / 48_000.0 * ratio, 0.5, &mut square);
-            for ((y, a), b) in out.iter_mut().zip(square.iter()).zip(saw.iter()) {
-                *y += a * b;
+            for ((y, a), saw) in out.iter_mut().zip(square.iter()).zip(saws.iter()) {
+                *y += a * saw[k];
             }
         }
     }
@@ -94,13 +94,14 @@ impl Default for SawBank {
 }
 
 impl SawBank {
-    /// One block of each saw, at frequencies ramped toward `f` (cycles per sample).
-    fn render(&mut self, f: [f32; 3]) -> [[f32; BLOCK_SIZE]; 3] {
+    /// One block of the three saws, sample by sample, at frequencies ramped
+    /// toward `f` (cycles per sample).
+    fn render(&mut self, f: [f32; 3]) -> [[f32; 3]; BLOCK_SIZE] {
         let mut frequency: [ParameterRamp; 3] = std::array::from_fn(|k| {
             ParameterRamp::new(self.frequency[k], f[k].clamp(MIN_FREQUENCY, MAX_FREQUENCY), BLOCK_SIZE)
         });
-        let mut out = [[0.0; BLOCK_SIZE]; 3];
-        for n in 0..BLOCK_SIZE {
+        let mut out = [[0.0; 3]; BLOCK_SIZE];
+        for frame in out.iter_mut() {
             for k in 0..3 {
                 let this_sample = self.next_sample[k];
                 let f = frequency[k].next();
@@ -113,7 +114,7 @@ impl SawBank {
                 let next_sample = if wrap { 0.0 - next_blep_sample(t) } else { 0.0 };
                 self.next_sample[k] = next_sample + phase;
                 self.phase[k] = phase;
-                out[k][n] = 2.0 * this_sample - 1.0;
+                frame[k] = 2.0 * this_sample - 1.0;
             }
         }
         self.frequency = frequency.map(|ramp| ramp.value());
