@@ -130,25 +130,57 @@ impl<N: MetallicNoise, V: HiHatVca, const RESONANT: bool> HiHat<N, V, RESONANT> 
         // The original runs each stage over the whole block in turn; they are
         // causal per sample, so one fused loop gives the same samples (and the
         // same random draws) while the two filters' latencies overlap.
+        let block = Block { envelope_decay, cut_decay, noisiness, noise_f };
+        match (p.sustain, self.envelope.to_bits() == 0) {
+            (true, true) => self.run::<true, true>(&block, &mut sustain_gain, random, out),
+            (true, false) => self.run::<true, false>(&block, &mut sustain_gain, random, out),
+            (false, true) => self.run::<false, true>(&block, &mut sustain_gain, random, out),
+            (false, false) => self.run::<false, false>(&block, &mut sustain_gain, random, out),
+        }
+        self.sustain_gain = sustain_gain.value();
+    }
+
+    /// The sample loop, compiled per mode: `SUSTAIN` is the block's `sustain`;
+    /// `SILENT` says that the envelope is +0, where it stays (+0 times either
+    /// decay is +0), so its update is skipped and it enters as the constant +0.
+    #[inline(always)]
+    fn run<const SUSTAIN: bool, const SILENT: bool>(
+        &mut self,
+        b: &Block,
+        sustain_gain: &mut ParameterRamp,
+        random: &mut Random,
+        out: &mut [f32; BLOCK_SIZE],
+    ) {
+        debug_assert!(!SILENT || self.envelope.to_bits() == 0);
         for x in out.iter_mut() {
             let mut s = self.colour.process(*x).bp;
 
-            self.noise_clock += noise_f;
+            self.noise_clock += b.noise_f;
             if self.noise_clock >= 1.0 {
                 self.noise_clock -= 1.0;
                 self.noise_sample = random.get_float() - 0.5;
             }
-            s += noisiness * (self.noise_sample - s);
+            s += b.noisiness * (self.noise_sample - s);
 
             // The envelope keeps decaying in sustain mode too.
-            self.envelope *= if self.envelope > ENVELOPE_KNEE { envelope_decay } else { cut_decay };
-            let gain = if p.sustain { sustain_gain.next() } else { self.envelope };
+            if !SILENT {
+                self.envelope *= if self.envelope > ENVELOPE_KNEE { b.envelope_decay } else { b.cut_decay };
+            }
+            let envelope = if SILENT { 0.0 } else { self.envelope };
+            let gain = if SUSTAIN { sustain_gain.next() } else { envelope };
             s = V::apply(s, gain);
 
             *x = self.high_pass.process(s).hp;
         }
-        self.sustain_gain = sustain_gain.value();
     }
+}
+
+/// The per-block constants of a hi-hat's sample loop.
+struct Block {
+    envelope_decay: f32,
+    cut_decay: f32,
+    noisiness: f32,
+    noise_f: f32,
 }
 
 #[cfg(test)]
