@@ -4,7 +4,7 @@
 
 use crate::dsp::denormal::flush_denormals;
 use crate::dsp::filter::{Svf, TanApproximation};
-use crate::dsp::interpolate::interpolate_wrap;
+use crate::dsp::interpolate::{interpolate, interpolate_wrap};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::units::semitones_to_ratio;
@@ -62,16 +62,39 @@ impl AttackNoise {
     }
 }
 
-/// A sine morphing into a soft square as `dirtiness` grows, with phase noise.
-#[inline]
-fn distorted_sine(phase: f32, phase_noise: f32, dirtiness: f32) -> f32 {
-    let phase = phase + phase_noise * dirtiness;
+/// A sine morphing into a soft square as `dirtiness` grows, with phase noise
+/// already added to the phase.
+///
+/// `NEAR` promises `|phase| < 2`, where the phase's integral part and that of
+/// the table position a quarter turn on are −1, 0 or 1: they are then taken
+/// by comparisons instead of float-to-integer conversions, with the same
+/// results.
+#[inline(always)]
+fn distorted_sine<const NEAR: bool>(phase: f32, dirtiness: f32) -> f32 {
     // Truncation toward zero: a slightly negative phase stays negative, as in the original.
-    let phase = phase - (phase as i32) as f32;
+    let phase = if NEAR { phase - truncate_near_zero(phase) } else { phase - (phase as i32) as f32 };
     let triangle = 4.0 * if phase < 0.5 { phase } else { 1.0 - phase } - 1.0;
     let square = 2.0 * triangle / (1.0 + triangle.abs());
-    let clean = interpolate_wrap(&LUT_SINE, phase + 0.75, 1024.0);
+    let clean = if NEAR {
+        let index = phase + 0.75;
+        interpolate(&LUT_SINE, index - truncate_near_zero(index), 1024.0)
+    } else {
+        interpolate_wrap(&LUT_SINE, phase + 0.75, 1024.0)
+    };
     square + (1.0 - dirtiness) * (clean - square)
+}
+
+/// `(x as i32) as f32` for `|x| < 2`.
+#[inline(always)]
+fn truncate_near_zero(x: f32) -> f32 {
+    debug_assert!(x.abs() < 2.0);
+    if x >= 1.0 {
+        1.0
+    } else if x <= -1.0 {
+        -1.0
+    } else {
+        0.0
+    }
 }
 
 /// A saturating VCA with a little control-voltage bleed.
@@ -98,9 +121,31 @@ pub struct SyntheticBassDrumFrame {
 /// recurrences, one independent sample per vector lane; each lane keeps the
 /// scalar order of operations, so the output bits are unchanged.
 #[inline]
-pub fn shape(b: &SyntheticBassDrumBlock, frames: &[SyntheticBassDrumFrame], mix: &mut [f32]) {
-    for (m, f) in mix.iter_mut().zip(frames) {
-        let body = distorted_sine(f.phase, f.phase_noise, b.dirtiness);
+pub fn shape(
+    b: &SyntheticBassDrumBlock,
+    frames: &[SyntheticBassDrumFrame; BLOCK_SIZE],
+    mix: &mut [f32; BLOCK_SIZE],
+) {
+    let phases = frames.map(|f| f.phase + f.phase_noise * b.dirtiness);
+    // The phase is in [0, 1) and the noise within ±0.5, so this holds unless
+    // the dirtiness is far out of range.
+    if phases.iter().all(|p| p.abs() < 2.0) {
+        shape_phases::<true>(b, frames, &phases, mix);
+    } else {
+        shape_phases::<false>(b, frames, &phases, mix);
+    }
+}
+
+/// [`shape`] from the noisy phases; `NEAR` as in [`distorted_sine`].
+#[inline(always)]
+fn shape_phases<const NEAR: bool>(
+    b: &SyntheticBassDrumBlock,
+    frames: &[SyntheticBassDrumFrame; BLOCK_SIZE],
+    phases: &[f32; BLOCK_SIZE],
+    mix: &mut [f32; BLOCK_SIZE],
+) {
+    for ((m, f), &phase) in mix.iter_mut().zip(frames).zip(phases) {
+        let body = distorted_sine::<NEAR>(phase, b.dirtiness);
         *m = (0.0 - transistor_vca(body, f.gain)) - f.transient;
     }
 }
@@ -334,11 +379,26 @@ mod tests {
         for i in 0..100 {
             let phase = i as f32 / 100.0;
             let cosine = -(std::f32::consts::TAU * phase).cos();
-            assert!((distorted_sine(phase, 0.0, 0.0) - cosine).abs() < 1e-4);
+            assert!((distorted_sine::<false>(phase, 0.0) - cosine).abs() < 1e-4);
         }
-        assert_eq!(distorted_sine(0.5, 0.0, 1.0), 1.0);
-        assert_eq!(distorted_sine(0.0, 0.0, 1.0), -1.0);
-        assert!((distorted_sine(0.375, 0.0, 1.0) - 2.0 / 3.0).abs() < 1e-6);
+        assert_eq!(distorted_sine::<false>(0.5, 1.0), 1.0);
+        assert_eq!(distorted_sine::<false>(0.0, 1.0), -1.0);
+        assert!((distorted_sine::<false>(0.375, 1.0) - 2.0 / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn near_distorted_sine_matches_the_converting_one() {
+        let mut random = Random::default();
+        let mut phases =
+            vec![0.0f32, -0.0, 1.0, -1.0, 0.25, 0.75, -0.25, 1.25, 1.999_999_9, -1.999_999_9, 1e-30];
+        phases.extend((0..400_000).map(|_| (random.get_float() - 0.5) * 4.0));
+        for phase in phases {
+            for dirtiness in [0.0, 0.3, 1.0] {
+                let (near, far) =
+                    (distorted_sine::<true>(phase, dirtiness), distorted_sine::<false>(phase, dirtiness));
+                assert_eq!(near.to_bits(), far.to_bits(), "{phase} {dirtiness}");
+            }
+        }
     }
 
     #[test]
