@@ -1,6 +1,7 @@
 //! The 808-style bass drum on OUT: a trigger pulse ringing a band-pass resonator
 //! whose pitch is swept by an attack FM pulse and a self-FM "punch" (engines-8-15.md §7.2).
 
+use super::memo::Memo;
 use crate::dsp::denormal::flush_denormals;
 use crate::dsp::filter::{Svf, TanApproximation};
 use crate::dsp::ramp::ParameterRamp;
@@ -91,6 +92,8 @@ pub struct AnalogBassDrum {
     resonator: Svf,
     /// Phase of the free-running sine, in [0, 1).
     phase: f32,
+    /// The block constants from pitch, decay and tone.
+    constants: Memo<3, [f32; 4]>,
 }
 
 /// Per-block constants and ramps of an [`AnalogBassDrum`], from [`AnalogBassDrum::begin_block`].
@@ -127,13 +130,22 @@ impl AnalogBassDrum {
         }
 
         let f0 = p.f0;
+        let [scale, q, tone_f, exciter_leak] =
+            self.constants.get([f0, p.decay, p.tone], |[f0, decay, tone]| {
+                [
+                    0.001 / f0,
+                    1500.0 * semitones_to_ratio(decay * 80.0),
+                    (4.0 * f0 * semitones_to_ratio(tone * 108.0)).min(1.0),
+                    0.08 * (tone + 0.25),
+                ]
+            });
         AnalogBassDrumBlock {
             sustain: p.sustain,
             f0,
-            scale: 0.001 / f0,
-            q: 1500.0 * semitones_to_ratio(p.decay * 80.0),
-            tone_f: (4.0 * f0 * semitones_to_ratio(p.tone * 108.0)).min(1.0),
-            exciter_leak: 0.08 * (p.tone + 0.25),
+            scale,
+            q,
+            tone_f,
+            exciter_leak,
             attack_fm_amount: p.attack_fm_amount,
             self_fm_amount: p.self_fm_amount,
             // Advanced only in sustain mode: the ramp freezes while triggered.

@@ -2,6 +2,7 @@
 //! envelope through a transistor-style VCA, plus a click and noise transient
 //! (engines-8-15.md §7.4).
 
+use super::memo::Memo;
 use crate::dsp::denormal::flush_denormals;
 use crate::dsp::filter::{Svf, TanApproximation};
 use crate::dsp::interpolate::{interpolate, interpolate_wrap};
@@ -191,6 +192,8 @@ pub struct SyntheticBassDrum {
     fm_hold: u32,
     click: Click,
     noise: AttackNoise,
+    /// The block constants from the pitch envelope's decay, decay, pitch and tone.
+    constants: Memo<4, [f32; 3]>,
 }
 
 /// Per-block constants and ramps of a [`SyntheticBassDrum`], from [`SyntheticBassDrum::begin_block`].
@@ -231,13 +234,21 @@ impl SyntheticBassDrum {
 
         let decay = p.decay * p.decay;
         let fm_decay = p.fm_envelope_decay * p.fm_envelope_decay;
+        let [fm_decay, body_env_decay, tone_f] =
+            self.constants.get([fm_decay, decay, p.f0, p.tone], |[fm_decay, decay, f0, tone]| {
+                [
+                    1.0 - 1.0 / (0.008 * (1.0 + fm_decay * 4.0) * 48_000.0),
+                    1.0 - (1.0 / (0.02 * 48_000.0)) * semitones_to_ratio(decay * -60.0),
+                    (4.0 * f0 * semitones_to_ratio(tone * 108.0)).min(1.0),
+                ]
+            });
         SyntheticBassDrumBlock {
             sustain: p.sustain,
             dirtiness: p.dirtiness * (1.0 - 8.0 * p.f0).max(0.0),
             fm_envelope_amount: p.fm_envelope_amount,
-            fm_decay: 1.0 - 1.0 / (0.008 * (1.0 + fm_decay * 4.0) * 48_000.0),
-            body_env_decay: 1.0 - (1.0 / (0.02 * 48_000.0)) * semitones_to_ratio(decay * -60.0),
-            tone_f: (4.0 * p.f0 * semitones_to_ratio(p.tone * 108.0)).min(1.0),
+            fm_decay,
+            body_env_decay,
+            tone_f,
             transient_level: p.tone,
             // Read only when the phase moves: frozen during the hold after a trigger.
             f0: ParameterRamp::new(self.f0, p.f0, BLOCK_SIZE),
