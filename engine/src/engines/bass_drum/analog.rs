@@ -1,12 +1,12 @@
 //! The 808-style bass drum on OUT: a trigger pulse ringing a band-pass resonator
 //! whose pitch is swept by an attack FM pulse and a self-FM "punch" (engines-8-15.md §7.2).
 
-use super::memo::Memo;
 use crate::dsp::denormal::flush_denormals;
 use crate::dsp::filter::{Svf, TanApproximation};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::units::semitones_to_ratio;
 use crate::engines::drum_pulse::TriggerPulse;
+use crate::engines::memo::Memo;
 use crate::engines::BLOCK_SIZE;
 use crate::tables::LUT_SINE;
 

@@ -2,7 +2,6 @@
 //! OUT and a synthetic 909-style kick on AUX (engines-8-15.md §7).
 
 pub mod analog;
-mod memo;
 pub mod overdrive;
 pub mod synthetic;
 

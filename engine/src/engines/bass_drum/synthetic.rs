@@ -2,13 +2,13 @@
 //! envelope through a transistor-style VCA, plus a click and noise transient
 //! (engines-8-15.md §7.4).
 
-use super::memo::Memo;
 use crate::dsp::denormal::flush_denormals;
 use crate::dsp::filter::{Svf, TanApproximation};
 use crate::dsp::interpolate::{interpolate, interpolate_wrap};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::units::semitones_to_ratio;
+use crate::engines::memo::Memo;
 use crate::engines::BLOCK_SIZE;
 use crate::tables::LUT_SINE;
 

@@ -3,11 +3,12 @@
 
 use super::dc_blocker::DcBlocker;
 use crate::dsp::delay_line::DelayLine;
-use crate::dsp::filter::{Svf, TanApproximation};
+use crate::dsp::filter::{SvfCoefficients, TanApproximation};
 use crate::dsp::interpolate::interpolate;
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::units::semitones_to_ratio;
+use crate::engines::memo::Memo;
 use crate::engines::{Block, BLOCK_SIZE};
 use crate::tables::LUT_SVF_SHIFT;
 
@@ -44,13 +45,16 @@ pub struct KarplusString {
     /// Nothing but zeros has entered the loop since Reset, so every line and
     /// filter holds zeros and the output is 0 whatever the delays.
     at_rest: bool,
+    /// The block constants from pitch, brightness and damping.
+    constants: Memo<3, (f32, f32, f32, SvfCoefficients, f32)>,
 }
 
 /// The loop's scalar state. The per-sample loops work on a local copy of it,
 /// which keeps it in registers instead of memory.
 #[derive(Clone, Debug)]
 struct LoopState {
-    damping_filter: Svf,
+    damping_filter: SvfCoefficients,
+    damping_state: [f32; 2],
     dc_blocker: DcBlocker,
     /// Low-passed noise that jitters the loop length at high dispersion.
     dispersion_noise: f32,
@@ -66,7 +70,9 @@ struct LoopState {
 impl Default for LoopState {
     fn default() -> Self {
         Self {
-            damping_filter: Svf::default(),
+            // Set at the start of every block.
+            damping_filter: SvfCoefficients::new(0.01, 100.0, TanApproximation::Dirty),
+            damping_state: [0.0; 2],
             dc_blocker: DcBlocker::new(1.0 - 20.0 / 48_000.0),
             dispersion_noise: 0.0,
             bridge: 0.0,
@@ -83,7 +89,8 @@ impl LoopState {
     fn feed_back(&mut self, s: f32, input: f32) -> f32 {
         let s = (s + input).clamp(-LOOP_CLIP, LOOP_CLIP);
         let s = self.dc_blocker.process(s);
-        let s = self.damping_filter.low_pass(s);
+        let [state_1, state_2] = &mut self.damping_state;
+        let s = self.damping_filter.step(s, state_1, state_2).lp;
         self.out_samples = [s, self.out_samples[0]];
         s
     }
@@ -106,6 +113,7 @@ impl Default for KarplusString {
             state: LoopState::default(),
             delay: 100.0,
             at_rest: true,
+            constants: Memo::default(),
         }
     }
 }
@@ -145,25 +153,29 @@ impl KarplusString {
     /// The block's setup: loop length and its ramp, damping filter, rest state.
     fn begin(&mut self, parameters: &StringParameters, input: &Block) -> StringBlock {
         let StringParameters { f0, non_linearity, brightness, damping } = *parameters;
-        let (delay, src_ratio) = loop_length(f0);
+        let (delay, src_ratio, brightness, damping_filter, target) =
+            self.constants.get([f0, brightness, damping], |[f0, brightness, damping]| {
+                let (delay, src_ratio) = loop_length(f0);
+                let mut brightness = brightness;
+                let mut damping_cutoff = ((12.0 + (damping * damping) * 60.0) + brightness * 24.0).min(84.0);
+                let mut damping_f = (f0 * semitones_to_ratio(damping_cutoff)).min(0.499);
+                // Crossfade toward an open, lossless loop: infinite sustain at MORPH = 1.
+                if damping >= 0.95 {
+                    let to_infinite = 20.0 * (damping - 0.95);
+                    brightness += to_infinite * (1.0 - brightness);
+                    damping_f += to_infinite * (0.4999 - damping_f);
+                    damping_cutoff += to_infinite * (128.0 - damping_cutoff);
+                }
+                let damping_filter = SvfCoefficients::new(damping_f, 0.5, TanApproximation::Fast);
+                // The damping filter delays the loop; shorten the line to stay in tune.
+                let delay_compensation = interpolate(&LUT_SVF_SHIFT, damping_cutoff, 1.0);
+                (delay, src_ratio, brightness, damping_filter, delay * delay_compensation)
+            });
         if src_ratio == 1.0 {
             self.state.src_phase = 1.0;
         }
-
-        let mut brightness = brightness;
-        let mut damping_cutoff = ((12.0 + (damping * damping) * 60.0) + brightness * 24.0).min(84.0);
-        let mut damping_f = (f0 * semitones_to_ratio(damping_cutoff)).min(0.499);
-        // Crossfade toward an open, lossless loop: infinite sustain at MORPH = 1.
-        if damping >= 0.95 {
-            let to_infinite = 20.0 * (damping - 0.95);
-            brightness += to_infinite * (1.0 - brightness);
-            damping_f += to_infinite * (0.4999 - damping_f);
-            damping_cutoff += to_infinite * (128.0 - damping_cutoff);
-        }
-        self.state.damping_filter.set_frequency_q(damping_f, 0.5, TanApproximation::Fast);
-        // The damping filter delays the loop; shorten the line to stay in tune.
-        let delay_compensation = interpolate(&LUT_SVF_SHIFT, damping_cutoff, 1.0);
-        let delay_ramp = ParameterRamp::new(self.delay, delay * delay_compensation, BLOCK_SIZE);
+        self.state.damping_filter = damping_filter;
+        let delay_ramp = ParameterRamp::new(self.delay, target, BLOCK_SIZE);
 
         self.at_rest &= input.iter().all(|&x| x == 0.0);
         StringBlock { non_linearity, brightness, delay, src_ratio, delay_ramp }

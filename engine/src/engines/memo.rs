@@ -4,9 +4,15 @@
 /// bits: a block whose inputs have not moved (knobs at rest) reuses it, with
 /// the same value as computing it again, and skips the table reads and
 /// divisions.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Memo<const N: usize, V: Copy> {
     last: Option<([u32; N], V)>,
+}
+
+impl<const N: usize, V: Copy> Default for Memo<N, V> {
+    fn default() -> Self {
+        Self { last: None }
+    }
 }
 
 impl<const N: usize, V: Copy> Memo<N, V> {
