@@ -4,11 +4,12 @@
 use std::marker::PhantomData;
 
 use crate::dsp::denormal::flush_denormal;
-use crate::dsp::filter::{Svf, TanApproximation};
+use crate::dsp::filter::{SvfCoefficients, TanApproximation};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::units::semitones_to_ratio;
 use crate::engines::hi_hat::metallic_noise::MetallicNoise;
+use crate::engines::memo::Memo;
 use crate::engines::BLOCK_SIZE;
 
 /// Lowest cutoff of the band-pass and high-pass (TIMBRE 0): 150 Hz.
@@ -81,8 +82,12 @@ pub struct HiHat<N, V, const RESONANT: bool> {
     noise_clock: f32,
     noise_sample: f32,
     sustain_gain: f32,
-    colour: Svf,
-    high_pass: Svf,
+    colour: SvfCoefficients,
+    colour_state: [f32; 2],
+    high_pass: SvfCoefficients,
+    high_pass_state: [f32; 2],
+    /// The block constants from decay and tone.
+    constants: Memo<2, (f32, f32, SvfCoefficients, SvfCoefficients)>,
     metallic_noise: N,
     vca: PhantomData<V>,
 }
@@ -94,8 +99,12 @@ impl<N: MetallicNoise, V: HiHatVca, const RESONANT: bool> Default for HiHat<N, V
             noise_clock: 0.0,
             noise_sample: 0.0,
             sustain_gain: 0.0,
-            colour: Svf::default(),
-            high_pass: Svf::default(),
+            // Both filters' coefficients are set at the start of every block.
+            colour: SvfCoefficients::new(0.01, 100.0, TanApproximation::Dirty),
+            colour_state: [0.0; 2],
+            high_pass: SvfCoefficients::new(0.01, 100.0, TanApproximation::Dirty),
+            high_pass_state: [0.0; 2],
+            constants: Memo::default(),
             metallic_noise: N::default(),
             vca: PhantomData,
         }
@@ -106,8 +115,17 @@ impl<N: MetallicNoise, V: HiHatVca, const RESONANT: bool> HiHat<N, V, RESONANT> 
     /// Renders one block into `out`, drawing one random number per noise-clock tick.
     pub fn render(&mut self, p: &HiHatParameters, random: &mut Random, out: &mut [f32; BLOCK_SIZE]) {
         self.envelope = flush_denormal(self.envelope);
-        let envelope_decay = 1.0 - 0.003 * semitones_to_ratio(p.decay * -84.0);
-        let cut_decay = 1.0 - 0.0025 * semitones_to_ratio(p.decay * -36.0);
+        let (envelope_decay, cut_decay, colour, high_pass) =
+            self.constants.get([p.decay, p.tone], |[decay, tone]| {
+                let cutoff = cutoff(tone);
+                let q = if RESONANT { 3.0 + 6.0 * tone } else { 1.0 };
+                (
+                    1.0 - 0.003 * semitones_to_ratio(decay * -84.0),
+                    1.0 - 0.0025 * semitones_to_ratio(decay * -36.0),
+                    SvfCoefficients::new(cutoff, q, TanApproximation::Accurate),
+                    SvfCoefficients::new(cutoff, 0.5, TanApproximation::Accurate),
+                )
+            });
 
         if p.trigger {
             self.envelope = (1.5 + 0.5 * (1.0 - p.decay)) * (0.3 + 0.7 * p.accent);
@@ -115,10 +133,8 @@ impl<N: MetallicNoise, V: HiHatVca, const RESONANT: bool> HiHat<N, V, RESONANT> 
 
         self.metallic_noise.render(2.0 * p.f0, out);
 
-        let cutoff = cutoff(p.tone);
-        let q = if RESONANT { 3.0 + 6.0 * p.tone } else { 1.0 };
-        self.colour.set_frequency_q(cutoff, q, TanApproximation::Accurate);
-        self.high_pass.set_frequency_q(cutoff, 0.5, TanApproximation::Accurate);
+        self.colour = colour;
+        self.high_pass = high_pass;
 
         // Sample-and-hold noise clocked at 16 to 32 times f0.
         let noisiness = p.noisiness * p.noisiness;
@@ -153,7 +169,8 @@ impl<N: MetallicNoise, V: HiHatVca, const RESONANT: bool> HiHat<N, V, RESONANT> 
     ) {
         debug_assert!(!SILENT || self.envelope.to_bits() == 0);
         for x in out.iter_mut() {
-            let mut s = self.colour.process(*x).bp;
+            let [state_1, state_2] = &mut self.colour_state;
+            let mut s = self.colour.step(*x, state_1, state_2).bp;
 
             self.noise_clock += b.noise_f;
             if self.noise_clock >= 1.0 {
@@ -170,7 +187,8 @@ impl<N: MetallicNoise, V: HiHatVca, const RESONANT: bool> HiHat<N, V, RESONANT> 
             let gain = if SUSTAIN { sustain_gain.next() } else { envelope };
             s = V::apply(s, gain);
 
-            *x = self.high_pass.process(s).hp;
+            let [state_1, state_2] = &mut self.high_pass_state;
+            *x = self.high_pass.step(s, state_1, state_2).hp;
         }
     }
 }
