@@ -6,8 +6,10 @@ use crate::dsp::polyblep::{
 use crate::dsp::ramp::ParameterRamp;
 use crate::oscillators::variable_shape::slopes;
 
-const MAX_FREQUENCY: f32 = 0.25;
-const MIN_FREQUENCY: f32 = 0.000001;
+/// Highest frequency an [`Oscillator`] plays, cycles per sample.
+pub const MAX_FREQUENCY: f32 = 0.25;
+/// Lowest frequency an [`Oscillator`] plays, cycles per sample.
+pub const MIN_FREQUENCY: f32 = 0.000001;
 
 /// Waveforms of [`Oscillator`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -30,6 +30,13 @@ impl TriggerPulse {
         self.value = flush_denormal(self.value);
     }
 
+    /// Whether the pulse is over and its tail is +0, so that every later
+    /// [`TriggerPulse::next`] returns +0 until the next trigger.
+    #[inline]
+    pub fn is_silent(&self) -> bool {
+        self.samples_left == 0 && self.value.to_bits() == 0
+    }
+
     /// One sample; `decay` is the per-sample factor of the tail.
     #[inline]
     pub fn next(&mut self, decay: f32) -> f32 {

@@ -13,6 +13,7 @@ pub mod filtered_noise;
 pub mod fm;
 pub mod grain;
 pub mod hi_hat;
+pub(crate) mod memo;
 pub mod modal;
 pub mod particle;
 pub mod snare_drum;

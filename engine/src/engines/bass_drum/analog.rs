@@ -4,10 +4,11 @@
 use crate::dsp::denormal::flush_denormals;
 use crate::dsp::filter::{Svf, TanApproximation};
 use crate::dsp::ramp::ParameterRamp;
-use crate::dsp::sine::SineOscillator;
 use crate::dsp::units::semitones_to_ratio;
 use crate::engines::drum_pulse::TriggerPulse;
+use crate::engines::memo::Memo;
 use crate::engines::BLOCK_SIZE;
+use crate::tables::LUT_SINE;
 
 /// Length of the attack FM pulse: 6 ms at 48 kHz.
 const FM_PULSE_SAMPLES: u32 = 288;
@@ -27,6 +28,33 @@ pub(crate) fn diode(x: f32) -> f32 {
         let x = x * 2.0;
         0.7 * x / (1.0 + x.abs())
     }
+}
+
+/// `phase − 1`, out of line: the free-running sine's rare phase wrap, kept
+/// as a branch (not a select) so that it stays off the feedback path.
+#[cold]
+#[inline(never)]
+fn wrap(phase: f32) -> f32 {
+    phase - 1.0
+}
+
+/// `(sin, cos)` of `2π · phase` for a phase in [0, 1), read from the table
+/// with linear interpolation.
+///
+/// Same bits as `interpolate(&LUT_SINE, phase, 1024.0)` and
+/// `interpolate(&LUT_SINE[256..], phase, 1024.0)`: the position is in
+/// [0, 1024), so the index needs no clamping, and masking it lets the
+/// compiler drop the bounds checks.
+#[inline(always)]
+fn sine_cosine(phase: f32) -> (f32, f32) {
+    debug_assert!((0.0..1.0).contains(&phase));
+    let position = phase * 1024.0;
+    let integral = position as i32;
+    let fractional = position - integral as f32;
+    let i = (integral & 1023) as usize;
+    let (a, b) = (LUT_SINE[i], LUT_SINE[i + 1]);
+    let (c, d) = (LUT_SINE[i + 256], LUT_SINE[i + 257]);
+    (a + (b - a) * fractional, c + (d - c) * fractional)
 }
 
 /// What one block of the analog bass drum needs.
@@ -62,13 +90,17 @@ pub struct AnalogBassDrum {
     tone_lp: f32,
     sustain_gain: f32,
     resonator: Svf,
-    oscillator: SineOscillator,
+    /// Phase of the free-running sine, in [0, 1).
+    phase: f32,
+    /// The block constants from pitch, decay and tone.
+    constants: Memo<3, [f32; 4]>,
 }
 
 /// Per-block constants and ramps of an [`AnalogBassDrum`], from [`AnalogBassDrum::begin_block`].
 #[derive(Clone, Debug)]
 pub struct AnalogBassDrumBlock {
-    sustain: bool,
+    /// Free-running: see [`AnalogBassDrumParameters::sustain`].
+    pub sustain: bool,
     f0: f32,
     scale: f32,
     q: f32,
@@ -98,13 +130,22 @@ impl AnalogBassDrum {
         }
 
         let f0 = p.f0;
+        let [scale, q, tone_f, exciter_leak] =
+            self.constants.get([f0, p.decay, p.tone], |[f0, decay, tone]| {
+                [
+                    0.001 / f0,
+                    1500.0 * semitones_to_ratio(decay * 80.0),
+                    (4.0 * f0 * semitones_to_ratio(tone * 108.0)).min(1.0),
+                    0.08 * (tone + 0.25),
+                ]
+            });
         AnalogBassDrumBlock {
             sustain: p.sustain,
             f0,
-            scale: 0.001 / f0,
-            q: 1500.0 * semitones_to_ratio(p.decay * 80.0),
-            tone_f: (4.0 * f0 * semitones_to_ratio(p.tone * 108.0)).min(1.0),
-            exciter_leak: 0.08 * (p.tone + 0.25),
+            scale,
+            q,
+            tone_f,
+            exciter_leak,
             attack_fm_amount: p.attack_fm_amount,
             self_fm_amount: p.self_fm_amount,
             // Advanced only in sustain mode: the ramp freezes while triggered.
@@ -113,10 +154,70 @@ impl AnalogBassDrum {
     }
 
     /// One sample of the block.
-    #[inline]
+    #[cfg(test)]
     pub fn next(&mut self, b: &mut AnalogBassDrumBlock) -> f32 {
-        let mut pulse = self.pulse.next(PULSE_DECAY);
         if b.sustain {
+            self.step::<true, false>(b)
+        } else {
+            self.step::<false, false>(b)
+        }
+    }
+
+    /// Whether every state that the trigger and FM pulses drive is at rest
+    /// (+0, counters at 0): free-running, they then stay so, and
+    /// [`AnalogBassDrum::step`] may run with `QUIET` set.
+    pub fn is_quiet(&self) -> bool {
+        self.pulse.is_silent()
+            && self.fm_pulse_left == 0
+            && [self.pulse_lp, self.fm_pulse_lp, self.retrig_pulse].iter().all(|x| x.to_bits() == 0)
+    }
+
+    /// One sample of the block, for a block whose `sustain` is `SUSTAIN`.
+    ///
+    /// The mode is a constant so that the engine's per-sample loop is compiled
+    /// once per mode, without the mode tests and with only the work each mode
+    /// needs. `QUIET` (free-running only, when [`AnalogBassDrum::is_quiet`])
+    /// skips the pulse states' updates: each would compute +0 from +0 again,
+    /// so the pulse and the FM pulse filter enter the sums as the constant +0,
+    /// in the same operations.
+    #[inline(always)]
+    pub fn step<const SUSTAIN: bool, const QUIET: bool>(&mut self, b: &mut AnalogBassDrumBlock) -> f32 {
+        debug_assert!(!QUIET || (SUSTAIN && self.is_quiet()));
+        let (pulse, fm_pulse_lp) = if QUIET { (0.0, 0.0) } else { self.pulses::<SUSTAIN>() };
+        let punch = 0.7 + self.feedback_diode();
+        let f = (b.f0
+            * ((1.0 + (fm_pulse_lp * 1.7) * b.attack_fm_amount) + (punch * 0.08) * b.self_fm_amount))
+            .clamp(0.0, 0.4);
+
+        let resonator_out;
+        if SUSTAIN {
+            let amplitude = b.sustain_gain.next();
+            // The phase stays in [0, 1): it starts at 0, moves by at most 0.5 and
+            // wraps. The wrap is rare, so a branch keeps it off the feedback path.
+            self.phase += f.min(0.5);
+            if self.phase >= 1.0 {
+                self.phase = wrap(self.phase);
+            }
+            let (sin, cos) = sine_cosine(self.phase);
+            resonator_out = amplitude * sin;
+            self.lp_out = amplitude * cos;
+        } else {
+            self.resonator.set_frequency_q(f, 1.0 + b.q * f, TanApproximation::Dirty);
+            let outputs = self.resonator.process((pulse - self.retrig_pulse * 0.2) * b.scale);
+            resonator_out = outputs.bp;
+            self.lp_out = outputs.lp;
+        }
+
+        self.tone_lp += b.tone_f * (pulse * b.exciter_leak + resonator_out - self.tone_lp);
+        self.tone_lp
+    }
+
+    /// Advances the trigger and FM pulses and their filters; returns the
+    /// shaped pulse and the filtered FM pulse.
+    #[inline(always)]
+    fn pulses<const SUSTAIN: bool>(&mut self) -> (f32, f32) {
+        let mut pulse = self.pulse.next(PULSE_DECAY);
+        if SUSTAIN {
             pulse = 0.0;
         }
         self.pulse_lp += PULSE_FILTER * (pulse - self.pulse_lp);
@@ -131,30 +232,29 @@ impl AnalogBassDrum {
         } else {
             self.retrig_pulse *= RETRIG_DECAY;
         }
-        if b.sustain {
+        if SUSTAIN {
             fm_pulse = 0.0;
         }
         self.fm_pulse_lp += PULSE_FILTER * (fm_pulse - self.fm_pulse_lp);
+        (pulse, self.fm_pulse_lp)
+    }
 
-        let punch = 0.7 + diode(10.0 * self.lp_out - 1.0);
-        let f = (b.f0
-            * ((1.0 + (self.fm_pulse_lp * 1.7) * b.attack_fm_amount) + (punch * 0.08) * b.self_fm_amount))
-            .clamp(0.0, 0.4);
-
-        let resonator_out;
-        if b.sustain {
-            let (sin, cos) = self.oscillator.next_quadrature(f, b.sustain_gain.next());
-            resonator_out = sin;
-            self.lp_out = cos;
+    /// `diode(10 · lp_out − 1)`, the self-FM "punch" (less its 0.7 offset).
+    ///
+    /// It lies on the per-sample feedback path, so the negative side takes
+    /// `20 · lp_out − 2` straight from `lp_out` instead of doubling
+    /// `10 · lp_out − 1`: scaling by two commutes with rounding (both products
+    /// are exact doublings of each other, and so are both differences), so the
+    /// value is the same and one addition leaves the path.
+    #[inline(always)]
+    fn feedback_diode(&self) -> f32 {
+        let x = 10.0 * self.lp_out - 1.0;
+        if x >= 0.0 {
+            x
         } else {
-            self.resonator.set_frequency_q(f, 1.0 + b.q * f, TanApproximation::Dirty);
-            let outputs = self.resonator.process((pulse - self.retrig_pulse * 0.2) * b.scale);
-            resonator_out = outputs.bp;
-            self.lp_out = outputs.lp;
+            let x = 20.0 * self.lp_out - 2.0;
+            0.7 * x / (1.0 + x.abs())
         }
-
-        self.tone_lp += b.tone_f * (pulse * b.exciter_leak + resonator_out - self.tone_lp);
-        self.tone_lp
     }
 
     /// Ends a block: keeps the ramp's state.
@@ -201,6 +301,60 @@ mod tests {
             out.extend_from_slice(&block);
         }
         out
+    }
+
+    #[test]
+    fn table_sine_cosine_matches_the_clamped_table_reads() {
+        use crate::dsp::interpolate::interpolate;
+        let mut random = crate::dsp::random::Random::default();
+        let mut phases = vec![0.0f32, 0.25, 0.5, 0.75, 0.999_999_94, 1e-30];
+        phases.extend((0..200_000).map(|_| random.get_float()).filter(|p| *p < 1.0));
+        for phase in phases {
+            let (sin, cos) = sine_cosine(phase);
+            assert_eq!(sin.to_bits(), interpolate(&LUT_SINE, phase, 1024.0).to_bits(), "{phase}");
+            assert_eq!(cos.to_bits(), interpolate(&LUT_SINE[256..], phase, 1024.0).to_bits(), "{phase}");
+        }
+    }
+
+    #[test]
+    fn feedback_diode_matches_the_diode_of_the_feedback() {
+        let mut drum = AnalogBassDrum::default();
+        let mut random = crate::dsp::random::Random::default();
+        let specials = [0.0f32, -0.0, 0.1, 0.099_999_99, 1e-30, -1e-30, 1e30, -1e30, 3.0e37, -3.0e37];
+        let mut values = specials.to_vec();
+        for _ in 0..400_000 {
+            // Any finite bit pattern, and values around the diode's knee.
+            let x = f32::from_bits(random.get_word());
+            values.push(if x.is_finite() { x } else { random.get_float() - 0.5 });
+            values.push((random.get_float() - 0.5) * 4.0);
+        }
+        for lp_out in values {
+            drum.lp_out = lp_out;
+            let expected = diode(10.0 * lp_out - 1.0);
+            assert_eq!(drum.feedback_diode().to_bits(), expected.to_bits(), "{lp_out}");
+        }
+    }
+
+    #[test]
+    fn quiet_free_running_steps_match_the_full_ones() {
+        let p =
+            AnalogBassDrumParameters { attack_fm_amount: 1.0, self_fm_amount: 1.0, ..parameters(true, 0.7) };
+        let (mut quiet, mut full) = (AnalogBassDrum::default(), AnalogBassDrum::default());
+        for _ in 0..500 {
+            let (mut a, mut b) = (quiet.begin_block(&p), full.begin_block(&p));
+            assert!(quiet.is_quiet() && full.is_quiet());
+            for _ in 0..BLOCK_SIZE {
+                assert_eq!(
+                    quiet.step::<true, true>(&mut a).to_bits(),
+                    full.step::<true, false>(&mut b).to_bits()
+                );
+            }
+            quiet.end_block(a);
+            full.end_block(b);
+        }
+        // A trigger leaves states that are not quiet until they have decayed.
+        full.render(&parameters(false, 0.7), &mut [0.0; BLOCK_SIZE]);
+        assert!(!full.is_quiet());
     }
 
     #[test]

@@ -8,9 +8,11 @@ pub mod synthetic;
 use crate::dsp::random::Random;
 use crate::dsp::units::note_to_frequency;
 use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
-use analog::{AnalogBassDrum, AnalogBassDrumParameters};
+use analog::{AnalogBassDrum, AnalogBassDrumBlock, AnalogBassDrumParameters};
 use overdrive::Overdrive;
-use synthetic::{shape, SyntheticBassDrum, SyntheticBassDrumFrame, SyntheticBassDrumParameters};
+use synthetic::{
+    shape, SyntheticBassDrum, SyntheticBassDrumBlock, SyntheticBassDrumFrame, SyntheticBassDrumParameters,
+};
 
 /// State of engine 13.
 #[derive(Clone, Debug, Default)]
@@ -67,25 +69,45 @@ impl Engine for BassDrumEngine {
         // random numbers, so interleaving the two gives the same samples, and
         // lets the CPU overlap the analog model's long dependency chain with the
         // synthetic drum's recurrences. Both keep their states in locals so that
-        // they stay in registers. What has no state (the synthetic drum's
-        // waveshaping, the overdrive) runs afterwards over the whole block.
+        // they stay in registers, and each mode has its own loop. What has no
+        // state (the synthetic drum's waveshaping, the overdrive) runs
+        // afterwards over the whole block.
         let mut analog_state = self.analog.clone();
         let mut synthetic_state = self.synthetic.clone();
         let mut frames = [SyntheticBassDrumFrame::default(); BLOCK_SIZE];
-        for (y, frame) in out.iter_mut().zip(frames.iter_mut()) {
-            *y = analog_state.next(&mut analog);
-            *frame = synthetic_state.advance(&mut synthetic, random);
+        let (a, s, f) = (&mut analog_state, &mut synthetic_state, &mut frames);
+        match (sustain, sustain && a.is_quiet()) {
+            (true, true) => advance::<true, true>(a, &mut analog, s, &mut synthetic, random, out, f),
+            (true, false) => advance::<true, false>(a, &mut analog, s, &mut synthetic, random, out, f),
+            _ => advance::<false, false>(a, &mut analog, s, &mut synthetic, random, out, f),
         }
-        self.analog = analog_state;
-        self.analog.end_block(analog);
-        self.overdrive.process(0.5 + 0.5 * drive, out);
-
         shape(&synthetic, &frames, aux);
         for z in aux.iter_mut() {
             *z = synthetic_state.tone(&synthetic, *z);
         }
+        self.analog = analog_state;
+        self.analog.end_block(analog);
+        self.overdrive.process(0.5 + 0.5 * drive, out);
         self.synthetic = synthetic_state;
         self.synthetic.end_block(synthetic);
+    }
+}
+
+/// The per-sample loop of both drums, compiled once per mode; `SUSTAIN` and
+/// `QUIET` as in [`AnalogBassDrum::step`].
+#[inline(always)]
+fn advance<const SUSTAIN: bool, const QUIET: bool>(
+    analog_state: &mut AnalogBassDrum,
+    analog: &mut AnalogBassDrumBlock,
+    synthetic_state: &mut SyntheticBassDrum,
+    synthetic: &mut SyntheticBassDrumBlock,
+    random: &mut Random,
+    out: &mut Block,
+    frames: &mut [SyntheticBassDrumFrame; BLOCK_SIZE],
+) {
+    for (y, frame) in out.iter_mut().zip(frames.iter_mut()) {
+        *y = analog_state.step::<SUSTAIN, QUIET>(analog);
+        *frame = synthetic_state.advance::<SUSTAIN>(synthetic, random);
     }
 }
 

@@ -4,10 +4,11 @@
 
 use crate::dsp::denormal::flush_denormals;
 use crate::dsp::filter::{Svf, TanApproximation};
-use crate::dsp::interpolate::interpolate_wrap;
+use crate::dsp::interpolate::{interpolate, interpolate_wrap};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::units::semitones_to_ratio;
+use crate::engines::memo::Memo;
 use crate::engines::BLOCK_SIZE;
 use crate::tables::LUT_SINE;
 
@@ -62,16 +63,39 @@ impl AttackNoise {
     }
 }
 
-/// A sine morphing into a soft square as `dirtiness` grows, with phase noise.
-#[inline]
-fn distorted_sine(phase: f32, phase_noise: f32, dirtiness: f32) -> f32 {
-    let phase = phase + phase_noise * dirtiness;
+/// A sine morphing into a soft square as `dirtiness` grows, with phase noise
+/// already added to the phase.
+///
+/// `NEAR` promises `|phase| < 2`, where the phase's integral part and that of
+/// the table position a quarter turn on are −1, 0 or 1: they are then taken
+/// by comparisons instead of float-to-integer conversions, with the same
+/// results.
+#[inline(always)]
+fn distorted_sine<const NEAR: bool>(phase: f32, dirtiness: f32) -> f32 {
     // Truncation toward zero: a slightly negative phase stays negative, as in the original.
-    let phase = phase - (phase as i32) as f32;
+    let phase = if NEAR { phase - truncate_near_zero(phase) } else { phase - (phase as i32) as f32 };
     let triangle = 4.0 * if phase < 0.5 { phase } else { 1.0 - phase } - 1.0;
     let square = 2.0 * triangle / (1.0 + triangle.abs());
-    let clean = interpolate_wrap(&LUT_SINE, phase + 0.75, 1024.0);
+    let clean = if NEAR {
+        let index = phase + 0.75;
+        interpolate(&LUT_SINE, index - truncate_near_zero(index), 1024.0)
+    } else {
+        interpolate_wrap(&LUT_SINE, phase + 0.75, 1024.0)
+    };
     square + (1.0 - dirtiness) * (clean - square)
+}
+
+/// `(x as i32) as f32` for `|x| < 2`.
+#[inline(always)]
+fn truncate_near_zero(x: f32) -> f32 {
+    debug_assert!(x.abs() < 2.0);
+    if x >= 1.0 {
+        1.0
+    } else if x <= -1.0 {
+        -1.0
+    } else {
+        0.0
+    }
 }
 
 /// A saturating VCA with a little control-voltage bleed.
@@ -98,9 +122,31 @@ pub struct SyntheticBassDrumFrame {
 /// recurrences, one independent sample per vector lane; each lane keeps the
 /// scalar order of operations, so the output bits are unchanged.
 #[inline]
-pub fn shape(b: &SyntheticBassDrumBlock, frames: &[SyntheticBassDrumFrame], mix: &mut [f32]) {
-    for (m, f) in mix.iter_mut().zip(frames) {
-        let body = distorted_sine(f.phase, f.phase_noise, b.dirtiness);
+pub fn shape(
+    b: &SyntheticBassDrumBlock,
+    frames: &[SyntheticBassDrumFrame; BLOCK_SIZE],
+    mix: &mut [f32; BLOCK_SIZE],
+) {
+    let phases = frames.map(|f| f.phase + f.phase_noise * b.dirtiness);
+    // The phase is in [0, 1) and the noise within ±0.5, so this holds unless
+    // the dirtiness is far out of range.
+    if phases.iter().all(|p| p.abs() < 2.0) {
+        shape_phases::<true>(b, frames, &phases, mix);
+    } else {
+        shape_phases::<false>(b, frames, &phases, mix);
+    }
+}
+
+/// [`shape`] from the noisy phases; `NEAR` as in [`distorted_sine`].
+#[inline(always)]
+fn shape_phases<const NEAR: bool>(
+    b: &SyntheticBassDrumBlock,
+    frames: &[SyntheticBassDrumFrame; BLOCK_SIZE],
+    phases: &[f32; BLOCK_SIZE],
+    mix: &mut [f32; BLOCK_SIZE],
+) {
+    for ((m, f), &phase) in mix.iter_mut().zip(frames).zip(phases) {
+        let body = distorted_sine::<NEAR>(phase, b.dirtiness);
         *m = (0.0 - transistor_vca(body, f.gain)) - f.transient;
     }
 }
@@ -146,12 +192,15 @@ pub struct SyntheticBassDrum {
     fm_hold: u32,
     click: Click,
     noise: AttackNoise,
+    /// The block constants from the pitch envelope's decay, decay, pitch and tone.
+    constants: Memo<4, [f32; 3]>,
 }
 
 /// Per-block constants and ramps of a [`SyntheticBassDrum`], from [`SyntheticBassDrum::begin_block`].
 #[derive(Clone, Debug)]
 pub struct SyntheticBassDrumBlock {
-    sustain: bool,
+    /// Free-running: see [`SyntheticBassDrumParameters::sustain`].
+    pub sustain: bool,
     dirtiness: f32,
     fm_envelope_amount: f32,
     fm_decay: f32,
@@ -185,13 +234,21 @@ impl SyntheticBassDrum {
 
         let decay = p.decay * p.decay;
         let fm_decay = p.fm_envelope_decay * p.fm_envelope_decay;
+        let [fm_decay, body_env_decay, tone_f] =
+            self.constants.get([fm_decay, decay, p.f0, p.tone], |[fm_decay, decay, f0, tone]| {
+                [
+                    1.0 - 1.0 / (0.008 * (1.0 + fm_decay * 4.0) * 48_000.0),
+                    1.0 - (1.0 / (0.02 * 48_000.0)) * semitones_to_ratio(decay * -60.0),
+                    (4.0 * f0 * semitones_to_ratio(tone * 108.0)).min(1.0),
+                ]
+            });
         SyntheticBassDrumBlock {
             sustain: p.sustain,
             dirtiness: p.dirtiness * (1.0 - 8.0 * p.f0).max(0.0),
             fm_envelope_amount: p.fm_envelope_amount,
-            fm_decay: 1.0 - 1.0 / (0.008 * (1.0 + fm_decay * 4.0) * 48_000.0),
-            body_env_decay: 1.0 - (1.0 / (0.02 * 48_000.0)) * semitones_to_ratio(decay * -60.0),
-            tone_f: (4.0 * p.f0 * semitones_to_ratio(p.tone * 108.0)).min(1.0),
+            fm_decay,
+            body_env_decay,
+            tone_f,
             transient_level: p.tone,
             // Read only when the phase moves: frozen during the hold after a trigger.
             f0: ParameterRamp::new(self.f0, p.f0, BLOCK_SIZE),
@@ -203,10 +260,17 @@ impl SyntheticBassDrum {
     /// The recurrent part of one sample: advances every state except the tone
     /// filter and returns what [`shape`] turns into the sample. Draws 1 random
     /// number in sustain mode, 2 when triggered.
-    #[inline]
-    pub fn advance(&mut self, b: &mut SyntheticBassDrumBlock, random: &mut Random) -> SyntheticBassDrumFrame {
+    ///
+    /// `SUSTAIN` is the block's `sustain`, a constant so that the engine's loop
+    /// is compiled once per mode.
+    #[inline(always)]
+    pub fn advance<const SUSTAIN: bool>(
+        &mut self,
+        b: &mut SyntheticBassDrumBlock,
+        random: &mut Random,
+    ) -> SyntheticBassDrumFrame {
         self.phase_noise += 0.002 * ((random.get_float() - 0.5) - self.phase_noise);
-        if b.sustain {
+        if SUSTAIN {
             self.phase += b.f0.next();
             if self.phase >= 1.0 {
                 self.phase -= 1.0;
@@ -275,7 +339,11 @@ impl SyntheticBassDrum {
         let mut block = self.begin_block(p);
         let mut frames = [SyntheticBassDrumFrame::default(); BLOCK_SIZE];
         for frame in frames.iter_mut() {
-            *frame = self.advance(&mut block, random);
+            *frame = if block.sustain {
+                self.advance::<true>(&mut block, random)
+            } else {
+                self.advance::<false>(&mut block, random)
+            };
         }
         shape(&block, &frames, out);
         for y in out.iter_mut() {
@@ -322,11 +390,26 @@ mod tests {
         for i in 0..100 {
             let phase = i as f32 / 100.0;
             let cosine = -(std::f32::consts::TAU * phase).cos();
-            assert!((distorted_sine(phase, 0.0, 0.0) - cosine).abs() < 1e-4);
+            assert!((distorted_sine::<false>(phase, 0.0) - cosine).abs() < 1e-4);
         }
-        assert_eq!(distorted_sine(0.5, 0.0, 1.0), 1.0);
-        assert_eq!(distorted_sine(0.0, 0.0, 1.0), -1.0);
-        assert!((distorted_sine(0.375, 0.0, 1.0) - 2.0 / 3.0).abs() < 1e-6);
+        assert_eq!(distorted_sine::<false>(0.5, 1.0), 1.0);
+        assert_eq!(distorted_sine::<false>(0.0, 1.0), -1.0);
+        assert!((distorted_sine::<false>(0.375, 1.0) - 2.0 / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn near_distorted_sine_matches_the_converting_one() {
+        let mut random = Random::default();
+        let mut phases =
+            vec![0.0f32, -0.0, 1.0, -1.0, 0.25, 0.75, -0.25, 1.25, 1.999_999_9, -1.999_999_9, 1e-30];
+        phases.extend((0..400_000).map(|_| (random.get_float() - 0.5) * 4.0));
+        for phase in phases {
+            for dirtiness in [0.0, 0.3, 1.0] {
+                let (near, far) =
+                    (distorted_sine::<true>(phase, dirtiness), distorted_sine::<false>(phase, dirtiness));
+                assert_eq!(near.to_bits(), far.to_bits(), "{phase} {dirtiness}");
+            }
+        }
     }
 
     #[test]

@@ -4,11 +4,12 @@
 use std::marker::PhantomData;
 
 use crate::dsp::denormal::flush_denormal;
-use crate::dsp::filter::{Svf, TanApproximation};
+use crate::dsp::filter::{SvfCoefficients, TanApproximation};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::units::semitones_to_ratio;
 use crate::engines::hi_hat::metallic_noise::MetallicNoise;
+use crate::engines::memo::Memo;
 use crate::engines::BLOCK_SIZE;
 
 /// Lowest cutoff of the band-pass and high-pass (TIMBRE 0): 150 Hz.
@@ -81,8 +82,12 @@ pub struct HiHat<N, V, const RESONANT: bool> {
     noise_clock: f32,
     noise_sample: f32,
     sustain_gain: f32,
-    colour: Svf,
-    high_pass: Svf,
+    colour: SvfCoefficients,
+    colour_state: [f32; 2],
+    high_pass: SvfCoefficients,
+    high_pass_state: [f32; 2],
+    /// The block constants from decay and tone.
+    constants: Memo<2, (f32, f32, SvfCoefficients, SvfCoefficients)>,
     metallic_noise: N,
     vca: PhantomData<V>,
 }
@@ -94,8 +99,12 @@ impl<N: MetallicNoise, V: HiHatVca, const RESONANT: bool> Default for HiHat<N, V
             noise_clock: 0.0,
             noise_sample: 0.0,
             sustain_gain: 0.0,
-            colour: Svf::default(),
-            high_pass: Svf::default(),
+            // Both filters' coefficients are set at the start of every block.
+            colour: SvfCoefficients::new(0.01, 100.0, TanApproximation::Dirty),
+            colour_state: [0.0; 2],
+            high_pass: SvfCoefficients::new(0.01, 100.0, TanApproximation::Dirty),
+            high_pass_state: [0.0; 2],
+            constants: Memo::default(),
             metallic_noise: N::default(),
             vca: PhantomData,
         }
@@ -106,8 +115,17 @@ impl<N: MetallicNoise, V: HiHatVca, const RESONANT: bool> HiHat<N, V, RESONANT> 
     /// Renders one block into `out`, drawing one random number per noise-clock tick.
     pub fn render(&mut self, p: &HiHatParameters, random: &mut Random, out: &mut [f32; BLOCK_SIZE]) {
         self.envelope = flush_denormal(self.envelope);
-        let envelope_decay = 1.0 - 0.003 * semitones_to_ratio(p.decay * -84.0);
-        let cut_decay = 1.0 - 0.0025 * semitones_to_ratio(p.decay * -36.0);
+        let (envelope_decay, cut_decay, colour, high_pass) =
+            self.constants.get([p.decay, p.tone], |[decay, tone]| {
+                let cutoff = cutoff(tone);
+                let q = if RESONANT { 3.0 + 6.0 * tone } else { 1.0 };
+                (
+                    1.0 - 0.003 * semitones_to_ratio(decay * -84.0),
+                    1.0 - 0.0025 * semitones_to_ratio(decay * -36.0),
+                    SvfCoefficients::new(cutoff, q, TanApproximation::Accurate),
+                    SvfCoefficients::new(cutoff, 0.5, TanApproximation::Accurate),
+                )
+            });
 
         if p.trigger {
             self.envelope = (1.5 + 0.5 * (1.0 - p.decay)) * (0.3 + 0.7 * p.accent);
@@ -115,10 +133,8 @@ impl<N: MetallicNoise, V: HiHatVca, const RESONANT: bool> HiHat<N, V, RESONANT> 
 
         self.metallic_noise.render(2.0 * p.f0, out);
 
-        let cutoff = cutoff(p.tone);
-        let q = if RESONANT { 3.0 + 6.0 * p.tone } else { 1.0 };
-        self.colour.set_frequency_q(cutoff, q, TanApproximation::Accurate);
-        self.high_pass.set_frequency_q(cutoff, 0.5, TanApproximation::Accurate);
+        self.colour = colour;
+        self.high_pass = high_pass;
 
         // Sample-and-hold noise clocked at 16 to 32 times f0.
         let noisiness = p.noisiness * p.noisiness;
@@ -130,25 +146,59 @@ impl<N: MetallicNoise, V: HiHatVca, const RESONANT: bool> HiHat<N, V, RESONANT> 
         // The original runs each stage over the whole block in turn; they are
         // causal per sample, so one fused loop gives the same samples (and the
         // same random draws) while the two filters' latencies overlap.
-        for x in out.iter_mut() {
-            let mut s = self.colour.process(*x).bp;
+        let block = Block { envelope_decay, cut_decay, noisiness, noise_f };
+        match (p.sustain, self.envelope.to_bits() == 0) {
+            (true, true) => self.run::<true, true>(&block, &mut sustain_gain, random, out),
+            (true, false) => self.run::<true, false>(&block, &mut sustain_gain, random, out),
+            (false, true) => self.run::<false, true>(&block, &mut sustain_gain, random, out),
+            (false, false) => self.run::<false, false>(&block, &mut sustain_gain, random, out),
+        }
+        self.sustain_gain = sustain_gain.value();
+    }
 
-            self.noise_clock += noise_f;
+    /// The sample loop, compiled per mode: `SUSTAIN` is the block's `sustain`;
+    /// `SILENT` says that the envelope is +0, where it stays (+0 times either
+    /// decay is +0), so its update is skipped and it enters as the constant +0.
+    #[inline(always)]
+    fn run<const SUSTAIN: bool, const SILENT: bool>(
+        &mut self,
+        b: &Block,
+        sustain_gain: &mut ParameterRamp,
+        random: &mut Random,
+        out: &mut [f32; BLOCK_SIZE],
+    ) {
+        debug_assert!(!SILENT || self.envelope.to_bits() == 0);
+        for x in out.iter_mut() {
+            let [state_1, state_2] = &mut self.colour_state;
+            let mut s = self.colour.step(*x, state_1, state_2).bp;
+
+            self.noise_clock += b.noise_f;
             if self.noise_clock >= 1.0 {
                 self.noise_clock -= 1.0;
                 self.noise_sample = random.get_float() - 0.5;
             }
-            s += noisiness * (self.noise_sample - s);
+            s += b.noisiness * (self.noise_sample - s);
 
             // The envelope keeps decaying in sustain mode too.
-            self.envelope *= if self.envelope > ENVELOPE_KNEE { envelope_decay } else { cut_decay };
-            let gain = if p.sustain { sustain_gain.next() } else { self.envelope };
+            if !SILENT {
+                self.envelope *= if self.envelope > ENVELOPE_KNEE { b.envelope_decay } else { b.cut_decay };
+            }
+            let envelope = if SILENT { 0.0 } else { self.envelope };
+            let gain = if SUSTAIN { sustain_gain.next() } else { envelope };
             s = V::apply(s, gain);
 
-            *x = self.high_pass.process(s).hp;
+            let [state_1, state_2] = &mut self.high_pass_state;
+            *x = self.high_pass.step(s, state_1, state_2).hp;
         }
-        self.sustain_gain = sustain_gain.value();
     }
+}
+
+/// The per-block constants of a hi-hat's sample loop.
+struct Block {
+    envelope_decay: f32,
+    cut_decay: f32,
+    noisiness: f32,
+    noise_f: f32,
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! The two "metallic noise" sources of the hi-hat: six detuned raw square waves
 //! (808), and three ring-modulated square × saw pairs (engines-8-15.md §9.2).
 
-use crate::dsp::oscillator::{Oscillator, OscillatorShape};
+use crate::dsp::oscillator::{Oscillator, OscillatorShape, MAX_FREQUENCY, MIN_FREQUENCY};
+use crate::dsp::polyblep::{next_blep_sample, this_blep_sample};
+use crate::dsp::ramp::ParameterRamp;
 use crate::engines::BLOCK_SIZE;
 
 /// A clangorous source rendered at a base frequency.
@@ -46,23 +48,77 @@ const RING_MOD_PAIRS: [(f32, f32); 3] = [(200.0, 7530.0), (510.0, 8075.0), (730.
 /// Three ring-modulated pairs of band-limited square and saw oscillators.
 #[derive(Clone, Debug, Default)]
 pub struct RingModNoise {
-    oscillators: [Oscillator; 6],
+    squares: [Oscillator; 3],
+    saws: SawBank,
 }
 
 impl MetallicNoise for RingModNoise {
     fn render(&mut self, f: f32, out: &mut [f32; BLOCK_SIZE]) {
         // The pair frequencies track the base frequency only at low pitches.
         let ratio = f / (0.01 + f);
+        let saws = self.saws.render(RING_MOD_PAIRS.map(|(_, saw_hz)| saw_hz / 48_000.0 * ratio));
         let mut square = [0.0; BLOCK_SIZE];
-        let mut saw = [0.0; BLOCK_SIZE];
         out.fill(0.0);
-        for (pair, &(square_hz, saw_hz)) in self.oscillators.chunks_exact_mut(2).zip(RING_MOD_PAIRS.iter()) {
-            pair[0].render(OscillatorShape::Square, square_hz / 48_000.0 * ratio, 0.5, &mut square);
-            pair[1].render(OscillatorShape::Saw, saw_hz / 48_000.0 * ratio, 0.5, &mut saw);
-            for ((y, a), b) in out.iter_mut().zip(square.iter()).zip(saw.iter()) {
-                *y += a * b;
+        for (k, (oscillator, &(square_hz, _))) in
+            self.squares.iter_mut().zip(RING_MOD_PAIRS.iter()).enumerate()
+        {
+            oscillator.render(OscillatorShape::Square, square_hz / 48_000.0 * ratio, 0.5, &mut square);
+            for ((y, a), saw) in out.iter_mut().zip(square.iter()).zip(saws.iter()) {
+                *y += a * saw[k];
             }
         }
+    }
+}
+
+/// Three band-limited saws, each exactly as an [`Oscillator`] renders
+/// [`OscillatorShape::Saw`] (whose pulse width does not matter), stepped
+/// together and without branches.
+///
+/// The saws run at 4.6 to 10.5 kHz, so their phases wrap every five or six
+/// samples, too irregularly for branch prediction. Each lane computes the
+/// wrapped phase and the polyBLEP corrections every sample and selects them
+/// when the phase wraps: the same operations on the same values, so the same
+/// bits, and independent lanes that the compiler can run side by side.
+#[derive(Clone, Debug)]
+struct SawBank {
+    phase: [f32; 3],
+    next_sample: [f32; 3],
+    frequency: [f32; 3],
+}
+
+impl Default for SawBank {
+    fn default() -> Self {
+        // An [`Oscillator`]'s initial state.
+        Self { phase: [0.5; 3], next_sample: [0.0; 3], frequency: [0.001; 3] }
+    }
+}
+
+impl SawBank {
+    /// One block of the three saws, sample by sample, at frequencies ramped
+    /// toward `f` (cycles per sample).
+    fn render(&mut self, f: [f32; 3]) -> [[f32; 3]; BLOCK_SIZE] {
+        let mut frequency: [ParameterRamp; 3] = std::array::from_fn(|k| {
+            ParameterRamp::new(self.frequency[k], f[k].clamp(MIN_FREQUENCY, MAX_FREQUENCY), BLOCK_SIZE)
+        });
+        let mut out = [[0.0; 3]; BLOCK_SIZE];
+        for frame in out.iter_mut() {
+            for k in 0..3 {
+                let this_sample = self.next_sample[k];
+                let f = frequency[k].next();
+                let phase = self.phase[k] + f;
+                let wrap = phase >= 1.0;
+                let wrapped = phase - 1.0;
+                let phase = if wrap { wrapped } else { phase };
+                let t = phase / f;
+                let this_sample = if wrap { this_sample - this_blep_sample(t) } else { this_sample };
+                let next_sample = if wrap { 0.0 - next_blep_sample(t) } else { 0.0 };
+                self.next_sample[k] = next_sample + phase;
+                self.phase[k] = phase;
+                frame[k] = 2.0 * this_sample - 1.0;
+            }
+        }
+        self.frequency = frequency.map(|ramp| ramp.value());
+        out
     }
 }
 

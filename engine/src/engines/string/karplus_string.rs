@@ -3,11 +3,12 @@
 
 use super::dc_blocker::DcBlocker;
 use crate::dsp::delay_line::DelayLine;
-use crate::dsp::filter::{Svf, TanApproximation};
+use crate::dsp::filter::{SvfCoefficients, TanApproximation};
 use crate::dsp::interpolate::interpolate;
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::units::semitones_to_ratio;
+use crate::engines::memo::Memo;
 use crate::engines::{Block, BLOCK_SIZE};
 use crate::tables::LUT_SVF_SHIFT;
 
@@ -44,13 +45,16 @@ pub struct KarplusString {
     /// Nothing but zeros has entered the loop since Reset, so every line and
     /// filter holds zeros and the output is 0 whatever the delays.
     at_rest: bool,
+    /// The block constants from pitch, brightness and damping.
+    constants: Memo<3, (f32, f32, f32, SvfCoefficients, f32)>,
 }
 
 /// The loop's scalar state. The per-sample loops work on a local copy of it,
 /// which keeps it in registers instead of memory.
 #[derive(Clone, Debug)]
 struct LoopState {
-    damping_filter: Svf,
+    damping_filter: SvfCoefficients,
+    damping_state: [f32; 2],
     dc_blocker: DcBlocker,
     /// Low-passed noise that jitters the loop length at high dispersion.
     dispersion_noise: f32,
@@ -66,7 +70,9 @@ struct LoopState {
 impl Default for LoopState {
     fn default() -> Self {
         Self {
-            damping_filter: Svf::default(),
+            // Set at the start of every block.
+            damping_filter: SvfCoefficients::new(0.01, 100.0, TanApproximation::Dirty),
+            damping_state: [0.0; 2],
             dc_blocker: DcBlocker::new(1.0 - 20.0 / 48_000.0),
             dispersion_noise: 0.0,
             bridge: 0.0,
@@ -83,7 +89,8 @@ impl LoopState {
     fn feed_back(&mut self, s: f32, input: f32) -> f32 {
         let s = (s + input).clamp(-LOOP_CLIP, LOOP_CLIP);
         let s = self.dc_blocker.process(s);
-        let s = self.damping_filter.low_pass(s);
+        let [state_1, state_2] = &mut self.damping_state;
+        let s = self.damping_filter.step(s, state_1, state_2).lp;
         self.out_samples = [s, self.out_samples[0]];
         s
     }
@@ -106,6 +113,7 @@ impl Default for KarplusString {
             state: LoopState::default(),
             delay: 100.0,
             at_rest: true,
+            constants: Memo::default(),
         }
     }
 }
@@ -129,49 +137,48 @@ impl KarplusString {
         out: &mut Block,
         random: &mut Random,
     ) {
-        let StringParameters { f0, non_linearity, brightness, damping } = *parameters;
-        // f0 = 0 (a voice left behind by a trigger right after Reset) gives an
-        // infinite delay, clamped; the ratio is then 0 and the loop stands still.
-        let delay = (1.0 / f0).clamp(MIN_DELAY, MAX_DELAY);
-        let mut src_ratio = delay * f0;
-        if src_ratio >= 0.9999 {
-            self.state.src_phase = 1.0;
-            src_ratio = 1.0;
+        let mut b = self.begin(parameters, input);
+        if self.at_rest {
+            self.advance_at_rest(b.non_linearity > 0.0, b.brightness, b.src_ratio, &mut b.delay_ramp, random);
+        } else if b.non_linearity <= 0.0 {
+            self.process_curved_bridge(-b.non_linearity, b.src_ratio, &mut b.delay_ramp, input, out);
+        } else if b.src_ratio == 1.0 {
+            self.process_dispersion::<true>(&mut b, input, out, random);
+        } else {
+            self.process_dispersion::<false>(&mut b, input, out, random);
         }
+        self.delay = b.delay_ramp.value();
+    }
 
-        let mut brightness = brightness;
-        let mut damping_cutoff = ((12.0 + (damping * damping) * 60.0) + brightness * 24.0).min(84.0);
-        let mut damping_f = (f0 * semitones_to_ratio(damping_cutoff)).min(0.499);
-        // Crossfade toward an open, lossless loop: infinite sustain at MORPH = 1.
-        if damping >= 0.95 {
-            let to_infinite = 20.0 * (damping - 0.95);
-            brightness += to_infinite * (1.0 - brightness);
-            damping_f += to_infinite * (0.4999 - damping_f);
-            damping_cutoff += to_infinite * (128.0 - damping_cutoff);
+    /// The block's setup: loop length and its ramp, damping filter, rest state.
+    fn begin(&mut self, parameters: &StringParameters, input: &Block) -> StringBlock {
+        let StringParameters { f0, non_linearity, brightness, damping } = *parameters;
+        let (delay, src_ratio, brightness, damping_filter, target) =
+            self.constants.get([f0, brightness, damping], |[f0, brightness, damping]| {
+                let (delay, src_ratio) = loop_length(f0);
+                let mut brightness = brightness;
+                let mut damping_cutoff = ((12.0 + (damping * damping) * 60.0) + brightness * 24.0).min(84.0);
+                let mut damping_f = (f0 * semitones_to_ratio(damping_cutoff)).min(0.499);
+                // Crossfade toward an open, lossless loop: infinite sustain at MORPH = 1.
+                if damping >= 0.95 {
+                    let to_infinite = 20.0 * (damping - 0.95);
+                    brightness += to_infinite * (1.0 - brightness);
+                    damping_f += to_infinite * (0.4999 - damping_f);
+                    damping_cutoff += to_infinite * (128.0 - damping_cutoff);
+                }
+                let damping_filter = SvfCoefficients::new(damping_f, 0.5, TanApproximation::Fast);
+                // The damping filter delays the loop; shorten the line to stay in tune.
+                let delay_compensation = interpolate(&LUT_SVF_SHIFT, damping_cutoff, 1.0);
+                (delay, src_ratio, brightness, damping_filter, delay * delay_compensation)
+            });
+        if src_ratio == 1.0 {
+            self.state.src_phase = 1.0;
         }
-        self.state.damping_filter.set_frequency_q(damping_f, 0.5, TanApproximation::Fast);
-        // The damping filter delays the loop; shorten the line to stay in tune.
-        let delay_compensation = interpolate(&LUT_SVF_SHIFT, damping_cutoff, 1.0);
-        let mut delay_ramp = ParameterRamp::new(self.delay, delay * delay_compensation, BLOCK_SIZE);
+        self.state.damping_filter = damping_filter;
+        let delay_ramp = ParameterRamp::new(self.delay, target, BLOCK_SIZE);
 
         self.at_rest &= input.iter().all(|&x| x == 0.0);
-        if self.at_rest {
-            self.advance_at_rest(non_linearity > 0.0, brightness, src_ratio, &mut delay_ramp, random);
-        } else if non_linearity <= 0.0 {
-            self.process_curved_bridge(-non_linearity, src_ratio, &mut delay_ramp, input, out);
-        } else {
-            self.process_dispersion(
-                non_linearity,
-                brightness,
-                delay,
-                src_ratio,
-                &mut delay_ramp,
-                input,
-                out,
-                random,
-            );
-        }
-        self.delay = delay_ramp.value();
+        StringBlock { non_linearity, brightness, delay, src_ratio, delay_ramp }
     }
 
     /// A silent string (voices that were never plucked): the loop would only
@@ -230,47 +237,117 @@ impl KarplusString {
 
     /// Loop with an all-pass stretching its partials, plus random length
     /// jitter at high amounts: stiff, piano- or bell-like strings.
-    #[allow(clippy::too_many_arguments)]
-    fn process_dispersion(
+    ///
+    /// `UNIT_RATIO`: the loop runs at the sample rate (`src_ratio` is 1 and
+    /// `src_phase` was set to 1). The phase then steps 1 → 2 → 1 every sample,
+    /// exactly, so it is left at 1 and every sample takes a loop step.
+    fn process_dispersion<const UNIT_RATIO: bool>(
         &mut self,
-        amount: f32,
-        brightness: f32,
-        delay: f32,
-        src_ratio: f32,
-        delay_ramp: &mut ParameterRamp,
+        b: &mut StringBlock,
         input: &Block,
         out: &mut Block,
         random: &mut Random,
     ) {
-        let stretch_point = (amount * (2.0 - amount)) * 0.225;
-        let stretch_correction = ((160.0 / 48_000.0) * delay).clamp(1.0, 2.1);
-        let noise = if amount > 0.75 { 4.0 * (amount - 0.75) } else { 0.0 };
-        let noise_amount = (noise * noise) * 0.1;
-        let noise_filter = 0.06 + 0.94 * brightness * brightness;
-        let allpass_gain = -0.618 * amount / (0.15 + amount.abs());
+        let d = Dispersion::new(b);
         let mut state = self.state.clone();
+        debug_assert!(!UNIT_RATIO || (b.src_ratio == 1.0 && state.src_phase == 1.0));
         for (x, o) in input.iter().zip(out.iter_mut()) {
-            state.src_phase += src_ratio;
-            if state.src_phase > 1.0 {
-                state.src_phase -= 1.0;
-                let mut delay = delay_ramp.next();
+            let step = UNIT_RATIO || {
+                state.src_phase += b.src_ratio;
+                state.src_phase > 1.0
+            };
+            if step {
+                if !UNIT_RATIO {
+                    state.src_phase -= 1.0;
+                }
                 // Drawn for every loop sample, even when the jitter amount is 0.
-                state.dispersion_noise +=
-                    noise_filter * ((random.get_float() - 0.5) - state.dispersion_noise);
-                delay *= 1.0 + state.dispersion_noise * noise_amount;
-                let allpass_delay = delay * stretch_point;
-                let main_delay = delay - allpass_delay * (0.408 - 0.308 * stretch_point) * stretch_correction;
-                let s = if allpass_delay >= 4.0 && main_delay >= 4.0 {
-                    let s = self.main_line.read(main_delay);
-                    self.stretch_line.allpass(s, allpass_delay as usize, allpass_gain)
-                } else {
-                    self.main_line.read_hermite(delay)
-                };
-                self.main_line.write(state.feed_back(s, *x));
+                let draw = random.get_float();
+                self.dispersion_step(&mut state, &d, &mut b.delay_ramp, *x, draw);
             }
             *o += state.crossfade();
         }
         self.state = state;
+    }
+
+    /// One loop sample of the dispersion variant, `draw` being its random number.
+    #[inline(always)]
+    fn dispersion_step(
+        &mut self,
+        state: &mut LoopState,
+        d: &Dispersion,
+        delay_ramp: &mut ParameterRamp,
+        x: f32,
+        draw: f32,
+    ) {
+        let mut delay = delay_ramp.next();
+        state.dispersion_noise += d.noise_filter * ((draw - 0.5) - state.dispersion_noise);
+        if d.jitter {
+            delay *= 1.0 + state.dispersion_noise * d.noise_amount;
+        }
+        let allpass_delay = delay * d.stretch_point;
+        let main_delay = delay - allpass_delay * d.main_factor * d.stretch_correction;
+        let s = if allpass_delay >= 4.0 && main_delay >= 4.0 {
+            let s = self.main_line.read(main_delay);
+            // The loop is at most 1020 samples long, so the all-pass delay
+            // converts the same through i32, more cheaply.
+            debug_assert!(allpass_delay < 4096.0);
+            self.stretch_line.allpass(s, allpass_delay as i32 as usize, d.allpass_gain)
+        } else {
+            self.main_line.read_hermite(delay)
+        };
+        self.main_line.write(state.feed_back(s, x));
+    }
+}
+
+/// Loop length in samples and the loop's steps per output sample for `f0`;
+/// the ratio snaps to 1 when the line is long enough for the note.
+fn loop_length(f0: f32) -> (f32, f32) {
+    // f0 = 0 (a voice left behind by a trigger right after Reset) gives an
+    // infinite delay, clamped; the ratio is then 0 and the loop stands still.
+    let delay = (1.0 / f0).clamp(MIN_DELAY, MAX_DELAY);
+    let src_ratio = delay * f0;
+    (delay, if src_ratio >= 0.9999 { 1.0 } else { src_ratio })
+}
+
+/// One block's setup of a string, from [`KarplusString::begin`].
+struct StringBlock {
+    non_linearity: f32,
+    /// Brightness, opened up toward infinite sustain.
+    brightness: f32,
+    delay: f32,
+    src_ratio: f32,
+    delay_ramp: ParameterRamp,
+}
+
+/// The dispersion variant's constants for one block.
+struct Dispersion {
+    stretch_point: f32,
+    stretch_correction: f32,
+    /// `0.408 − 0.308 · stretch_point`, the all-pass share taken off the main line.
+    main_factor: f32,
+    noise_amount: f32,
+    /// Without jitter the length is multiplied by 1 + noise · 0 = 1 exactly
+    /// (the noise stays within ±0.5): the multiplication is skipped.
+    jitter: bool,
+    noise_filter: f32,
+    allpass_gain: f32,
+}
+
+impl Dispersion {
+    fn new(b: &StringBlock) -> Self {
+        let amount = b.non_linearity;
+        let stretch_point = (amount * (2.0 - amount)) * 0.225;
+        let noise = if amount > 0.75 { 4.0 * (amount - 0.75) } else { 0.0 };
+        let noise_amount = (noise * noise) * 0.1;
+        Self {
+            stretch_point,
+            stretch_correction: ((160.0 / 48_000.0) * b.delay).clamp(1.0, 2.1),
+            main_factor: 0.408 - 0.308 * stretch_point,
+            noise_amount,
+            jitter: noise_amount != 0.0,
+            noise_filter: 0.06 + 0.94 * b.brightness * b.brightness,
+            allpass_gain: -0.618 * amount / (0.15 + amount.abs()),
+        }
     }
 }
 
