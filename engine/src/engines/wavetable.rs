@@ -72,6 +72,38 @@ pub struct WavetableEngine {
     previous_z: f32,
     previous_f0: f32,
     differentiator: Differentiator,
+    /// The last block's cell, when all its samples read one cell.
+    previous_block_cell: Option<(i32, i32, i32)>,
+    cell_cache: CellCache,
+}
+
+/// The eight corner waves of one terrain cell as `f32`, interleaved sample by
+/// sample, so that one sample's eight Hermite reads run side by side in vector
+/// lanes. Each lane converts the same `i16` (exactly) and keeps the scalar
+/// order of operations, so output bits are unchanged.
+#[derive(Clone, Debug)]
+struct CellCache {
+    cell: Option<(i32, i32, i32)>,
+    rows: Box<[[f32; 8]; WAVE_STRIDE]>,
+}
+
+impl Default for CellCache {
+    fn default() -> Self {
+        Self { cell: None, rows: Box::new([[0.0; 8]; WAVE_STRIDE]) }
+    }
+}
+
+impl CellCache {
+    /// Fills the rows with the waves of `cell`.
+    fn load(&mut self, cell: (i32, i32, i32)) {
+        let waves = cell_waves(cell.0, cell.1, cell.2);
+        for (i, row) in self.rows.iter_mut().enumerate() {
+            for (value, wave) in row.iter_mut().zip(&waves) {
+                *value = wave[i] as f32;
+            }
+        }
+        self.cell = Some(cell);
+    }
 }
 
 impl Default for WavetableEngine {
@@ -89,6 +121,8 @@ impl Default for WavetableEngine {
             previous_z: 0.0,
             previous_f0: A0,
             differentiator: Differentiator::default(),
+            previous_block_cell: None,
+            cell_cache: CellCache::default(),
         }
     }
 }
@@ -107,6 +141,54 @@ struct ReadPosition {
 #[inline]
 fn lerp(a: f32, b: f32, t: f32) -> f32 {
     a + (b - a) * t
+}
+
+/// The trilinear mix of one sample's eight wave reads.
+#[inline]
+fn trilinear(samples: &[f32; 8], position: &ReadPosition) -> f32 {
+    let [x_fraction, y_fraction, z_fraction] = position.cell_fractions;
+    let z0 =
+        lerp(lerp(samples[0], samples[1], x_fraction), lerp(samples[2], samples[3], x_fraction), y_fraction);
+    let z1 =
+        lerp(lerp(samples[4], samples[5], x_fraction), lerp(samples[6], samples[7], x_fraction), y_fraction);
+    lerp(z0, z1, z_fraction)
+}
+
+/// The mixes of a block whose samples may read several cells: the eight
+/// integrated waves are read in the table. Also the reference for `mix_cached`.
+fn mix_direct(positions: &[ReadPosition; BLOCK_SIZE], mixes: &mut [f32; BLOCK_SIZE]) {
+    // The cell of the terrain changes rarely: look its waves up only then.
+    let mut cell = (-1, -1, -1);
+    let mut waves = cell_waves(0, 0, 0);
+    for (mix, position) in mixes.iter_mut().zip(positions) {
+        if position.cell != cell {
+            cell = position.cell;
+            waves = cell_waves(cell.0, cell.1, cell.2);
+        }
+        // 4-point Hermite reads of the eight integrated waves, between their
+        // samples index + 1 and index + 2.
+        let (index, fraction) = (position.index, position.fraction);
+        let mut samples = [0.0; 8];
+        for (sample, wave) in samples.iter_mut().zip(&waves) {
+            let [s0, s1, s2, s3] = [wave[index], wave[index + 1], wave[index + 2], wave[index + 3]];
+            *sample = hermite(s0 as f32, s1 as f32, s2 as f32, s3 as f32, fraction);
+        }
+        *mix = trilinear(&samples, position);
+    }
+}
+
+/// [`mix_direct`] for a block whose samples all read the cell in `cache`.
+fn mix_cached(cache: &CellCache, positions: &[ReadPosition; BLOCK_SIZE], mixes: &mut [f32; BLOCK_SIZE]) {
+    for (mix, position) in mixes.iter_mut().zip(positions) {
+        let fraction = position.fraction;
+        let rows: &[[f32; 8]; 4] =
+            cache.rows[position.index..position.index + 4].try_into().expect("index at most 255");
+        let mut samples = [0.0; 8];
+        for (lane, sample) in samples.iter_mut().enumerate() {
+            *sample = hermite(rows[0][lane], rows[1][lane], rows[2][lane], rows[3][lane], fraction);
+        }
+        *mix = trilinear(&samples, position);
+    }
 }
 
 impl Engine for WavetableEngine {
@@ -142,10 +224,15 @@ impl Engine for WavetableEngine {
         // per sample), then the differentiator.
         let mut positions = [ReadPosition::default(); BLOCK_SIZE];
         let (mut phase, mut x_lp, mut y_lp, mut z_lp) = (self.phase, self.x_lp, self.y_lp, self.z_lp);
+        // A resting frequency gives the same gain and cutoff every sample:
+        // compute its division once.
+        let frequency_terms = |f: f32| (f, (1.0 / (f * 131_072.0)) * (0.95 - f), (256.0 * f).min(1.0));
+        let resting = f0_ramp.is_at_rest().then(|| frequency_terms(f0_ramp.value()));
         for position in positions.iter_mut() {
-            let f = f0_ramp.next();
-            position.gain = (1.0 / (f * 131_072.0)) * (0.95 - f);
-            position.cutoff = (256.0 * f).min(1.0);
+            let next = f0_ramp.next();
+            let (f, gain, cutoff) = resting.unwrap_or_else(|| frequency_terms(next));
+            position.gain = gain;
+            position.cutoff = cutoff;
 
             x_lp += lp_coefficient * (x_ramp.next() - x_lp);
             y_lp += lp_coefficient * (y_ramp.next() - y_lp);
@@ -166,36 +253,22 @@ impl Engine for WavetableEngine {
             position.fraction = fraction;
         }
 
-        // The cell of the terrain changes rarely: look its waves up only then.
-        let mut cell = (-1, -1, -1);
-        let mut waves = cell_waves(0, 0, 0);
+        // A cell held for two blocks in a row is worth interleaving (see
+        // `CellCache`); otherwise the waves are read where they lie.
+        let first_cell = positions[0].cell;
+        let block_cell = positions.iter().all(|p| p.cell == first_cell).then_some(first_cell);
         let mut mixes = [0.0f32; BLOCK_SIZE];
-        for (mix, position) in mixes.iter_mut().zip(&positions) {
-            if position.cell != cell {
-                cell = position.cell;
-                waves = cell_waves(cell.0, cell.1, cell.2);
+        match block_cell {
+            Some(cell) if self.cell_cache.cell == Some(cell) => {
+                mix_cached(&self.cell_cache, &positions, &mut mixes)
             }
-            // 4-point Hermite reads of the eight integrated waves, between their
-            // samples index + 1 and index + 2.
-            let (index, fraction) = (position.index, position.fraction);
-            let mut samples = [0.0; 8];
-            for (sample, wave) in samples.iter_mut().zip(&waves) {
-                let [s0, s1, s2, s3] = [wave[index], wave[index + 1], wave[index + 2], wave[index + 3]];
-                *sample = hermite(s0 as f32, s1 as f32, s2 as f32, s3 as f32, fraction);
+            Some(cell) if self.previous_block_cell == Some(cell) => {
+                self.cell_cache.load(cell);
+                mix_cached(&self.cell_cache, &positions, &mut mixes);
             }
-            let [x_fraction, y_fraction, z_fraction] = position.cell_fractions;
-            let z0 = lerp(
-                lerp(samples[0], samples[1], x_fraction),
-                lerp(samples[2], samples[3], x_fraction),
-                y_fraction,
-            );
-            let z1 = lerp(
-                lerp(samples[4], samples[5], x_fraction),
-                lerp(samples[6], samples[7], x_fraction),
-                y_fraction,
-            );
-            *mix = lerp(z0, z1, z_fraction);
+            _ => mix_direct(&positions, &mut mixes),
         }
+        self.previous_block_cell = block_cell;
 
         let mut differentiator = self.differentiator;
         for (((o, a), mix), position) in out.iter_mut().zip(aux.iter_mut()).zip(&mixes).zip(&positions) {
@@ -246,6 +319,29 @@ mod tests {
             aux.extend_from_slice(&a);
         }
         (out, aux)
+    }
+
+    #[test]
+    fn cached_cell_mixes_match_the_direct_reads_bit_for_bit() {
+        let mut random = Random::default();
+        let mut cache = CellCache::default();
+        for cell in [(0, 0, 0), (3, 5, 2), (6, 6, 3), (2, 1, 5), (6, 0, 6)] {
+            cache.load(cell);
+            for _ in 0..50 {
+                let positions: [ReadPosition; BLOCK_SIZE] = std::array::from_fn(|_| ReadPosition {
+                    cell,
+                    cell_fractions: [random.get_float(), random.get_float(), random.get_float()],
+                    index: (random.get_word() % 256) as usize,
+                    fraction: random.get_float(),
+                    gain: 1.0,
+                    cutoff: 1.0,
+                });
+                let (mut direct, mut cached) = ([0.0; BLOCK_SIZE], [0.0; BLOCK_SIZE]);
+                mix_direct(&positions, &mut direct);
+                mix_cached(&cache, &positions, &mut cached);
+                assert_eq!(direct.map(f32::to_bits), cached.map(f32::to_bits), "{cell:?}");
+            }
+        }
     }
 
     #[test]
