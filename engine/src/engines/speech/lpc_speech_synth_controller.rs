@@ -7,6 +7,7 @@ use crate::dsp::polyblep::{next_blep_sample, this_blep_sample};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::units::{semitones_to_ratio, CORRECTED_SAMPLE_RATE};
+use crate::engines::memo::Memo;
 use crate::tables::LPC_PHONEMES;
 
 /// The 15 fixed phonemes: vowels a, e, i, o, u, then 10 consonants.
@@ -64,6 +65,9 @@ pub struct LpcSpeechSynthController {
     last_playback_frame: i32,
     remaining_frame_samples: usize,
     word_bank: LpcWordBank,
+    /// LPC clock rate, pitch shift and time stretch for the last formant
+    /// shift, frequency and speed.
+    constants: Memo<3, [f32; 3]>,
 }
 
 impl Default for LpcSpeechSynthController {
@@ -78,6 +82,7 @@ impl Default for LpcSpeechSynthController {
             last_playback_frame: -1,
             remaining_frame_samples: 0,
             word_bank: LpcWordBank::default(),
+            constants: Memo::default(),
         }
     }
 }
@@ -97,19 +102,22 @@ impl LpcSpeechSynthController {
         output: &mut [f32],
     ) {
         let shift = controls.formant_shift;
-        let rate_ratio = semitones_to_ratio((shift - 0.5) * 36.0);
-        let rate = rate_ratio / 6.0;
-        // Keeps the pitch at the note while the LPC clock moves the formants.
-        let pitch_shift = controls.frequency / (rate_ratio * 100.0 / CORRECTED_SAMPLE_RATE);
-        // Extreme formant shifts also slow words down or speed them up.
-        let tilt = if shift < 0.4 {
-            -45.0 * (shift - 0.4)
-        } else if shift > 0.6 {
-            -45.0 * (shift - 0.6)
-        } else {
-            0.0
-        };
-        let time_stretch = semitones_to_ratio(-24.0 * controls.speed + tilt);
+        let [rate, pitch_shift, time_stretch] =
+            self.constants.get([shift, controls.frequency, controls.speed], |[shift, frequency, speed]| {
+                let rate_ratio = semitones_to_ratio((shift - 0.5) * 36.0);
+                let rate = rate_ratio / 6.0;
+                // Keeps the pitch at the note while the LPC clock moves the formants.
+                let pitch_shift = frequency / (rate_ratio * 100.0 / CORRECTED_SAMPLE_RATE);
+                // Extreme formant shifts also slow words down or speed them up.
+                let tilt = if shift < 0.4 {
+                    -45.0 * (shift - 0.4)
+                } else if shift > 0.6 {
+                    -45.0 * (shift - 0.6)
+                } else {
+                    0.0
+                };
+                [rate, pitch_shift, semitones_to_ratio(-24.0 * speed + tilt)]
+            });
 
         if let Some(bank) = controls.bank {
             if self.word_bank.load(bank) {

@@ -140,10 +140,19 @@ impl LpcWordBank {
     }
 
     /// Decodes `bank` unless it is already loaded; returns true if it decoded.
+    #[inline]
     pub fn load(&mut self, bank: usize) -> bool {
         if self.loaded_bank == Some(bank) {
             return false;
         }
+        self.decode(bank);
+        true
+    }
+
+    /// Decodes `bank` (rarely: on a bank change).
+    #[cold]
+    #[inline(never)]
+    fn decode(&mut self, bank: usize) {
         self.loaded_bank = Some(bank);
         self.num_frames = 0;
         self.num_words = 0;
@@ -156,7 +165,6 @@ impl LpcWordBank {
             self.num_frames = decode_word(&mut stream, &mut self.frames, self.num_frames);
         }
         self.word_boundaries[self.num_words] = self.num_frames;
-        true
     }
 
     /// The decoded frames.

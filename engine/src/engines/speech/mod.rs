@@ -11,6 +11,7 @@ pub mod sam_speech_synth;
 use crate::dsp::hysteresis::HysteresisQuantizer;
 use crate::dsp::random::Random;
 use crate::dsp::units::note_to_frequency;
+use crate::engines::memo::Memo;
 use crate::engines::{Block, Engine, EngineParameters, SpeechControls, BLOCK_SIZE};
 use lpc_speech_synth_controller::{LpcControls, LpcSpeechSynthController};
 use lpc_word_bank::NUM_BANKS;
@@ -34,6 +35,8 @@ pub struct SpeechEngine {
     lpc: LpcSpeechSynthController,
     word_bank_quantizer: HysteresisQuantizer,
     controls: SpeechControls,
+    /// The frequency of the last note.
+    f0: Memo<1, f32>,
 }
 
 impl SpeechEngine {
@@ -62,7 +65,7 @@ impl Engine for SpeechEngine {
         aux: &mut Block,
         already_enveloped: &mut bool,
     ) {
-        let f0 = note_to_frequency(parameters.note);
+        let f0 = self.f0.get([parameters.note], |[note]| note_to_frequency(note));
         let group = parameters.harmonics * 6.0;
         let trigger = parameters.trigger.is_rising_edge();
         let free_running = parameters.trigger.is_unpatched();
