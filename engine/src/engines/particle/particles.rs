@@ -3,13 +3,15 @@
 //!
 //! The firmware renders particle after particle. Here the random part (pulses
 //! and retuning, in the firmware's draw order) runs first for all particles,
-//! then the six filters run interleaved sample by sample so that their
-//! independent recursions overlap; every filter sees the same operations.
+//! then the six filters run side by side in vector lanes, sample by sample;
+//! every lane does the state-variable filter's operations in their scalar
+//! order, so output bits are unchanged.
 
-use crate::dsp::filter::{Svf, TanApproximation};
+use crate::dsp::denormal::flush_negligible;
+use crate::dsp::filter::TanApproximation;
 use crate::dsp::random::Random;
 use crate::dsp::units::semitones_to_ratio;
-use crate::engines::Block;
+use crate::engines::{Block, BLOCK_SIZE};
 
 /// Number of particles.
 pub const PARTICLE_COUNT: usize = 6;
@@ -37,11 +39,66 @@ struct Retune {
     pre_gain: f32,
 }
 
+/// Vector lanes of the resonators: the six particles and two idle lanes,
+/// which see no input and stay at zero.
+const LANES: usize = 8;
+
+/// The six band-passes as lanes: `dsp::filter::Svf`'s coefficients and
+/// states, one array per quantity.
+#[derive(Clone, Debug)]
+struct Resonators {
+    g: [f32; LANES],
+    r: [f32; LANES],
+    h: [f32; LANES],
+    state_1: [f32; LANES],
+    state_2: [f32; LANES],
+}
+
+/// `SvfCoefficients::new(f, resonance, Dirty)`: g, r, h.
+#[inline]
+fn coefficients(f: f32, resonance: f32) -> (f32, f32, f32) {
+    let g = TanApproximation::Dirty.tan(f);
+    let r = 1.0 / resonance;
+    let h = 1.0 / (1.0 + r * g + g * g);
+    (g, r, h)
+}
+
+impl Default for Resonators {
+    fn default() -> Self {
+        // `Svf::default()`.
+        let (g, r, h) = coefficients(0.01, 100.0);
+        Self { g: [g; LANES], r: [r; LANES], h: [h; LANES], state_1: [0.0; LANES], state_2: [0.0; LANES] }
+    }
+}
+
+impl Resonators {
+    /// Retunes one lane, as `Svf::set_frequency_q(f, resonance, Dirty)`.
+    fn set(&mut self, lane: usize, f: f32, resonance: f32) {
+        (self.g[lane], self.r[lane], self.h[lane]) = coefficients(f, resonance);
+    }
+
+    /// One sample through every lane (`SvfCoefficients::step`): the band-pass outputs.
+    #[inline]
+    fn step(&mut self, x: &[f32; LANES]) -> [f32; LANES] {
+        let mut bp = [0.0; LANES];
+        for lane in 0..LANES {
+            let (g, s1, s2) = (self.g[lane], self.state_1[lane], self.state_2[lane]);
+            let hp = (x[lane] - self.r[lane] * s1 - g * s1 - s2) * self.h[lane];
+            let b = g * hp + s1;
+            self.state_1[lane] = g * hp + b;
+            let lp = g * b + s2;
+            self.state_2[lane] = g * b + lp;
+            bp[lane] = b;
+        }
+        bp
+    }
+}
+
 /// The particles' resonators and their input gains.
 #[derive(Clone, Debug, Default)]
 pub struct Particles {
     pre_gain: [f32; PARTICLE_COUNT],
-    filters: [Svf; PARTICLE_COUNT],
+    resonators: Resonators,
     pulses: [Block; PARTICLE_COUNT],
 }
 
@@ -61,29 +118,44 @@ impl Particles {
         for (pulses, retune) in self.pulses.iter_mut().zip(retunes.iter_mut()) {
             *retune = draw_pulses(settings, random, pulses);
         }
-        for (n, (o, a)) in out.iter_mut().zip(aux.iter_mut()).enumerate() {
+        // The pulses sample by sample across the lanes, and which lanes retune where.
+        let mut rows = [[0.0f32; LANES]; BLOCK_SIZE];
+        let mut retune_lanes = [0u8; BLOCK_SIZE];
+        for (lane, (pulses, retune)) in self.pulses.iter().zip(&retunes).enumerate() {
+            for (row, &s) in rows.iter_mut().zip(pulses) {
+                row[lane] = s;
+            }
+            if let Some(retune) = retune {
+                retune_lanes[retune.sample] |= 1 << lane;
+            }
+        }
+        let resonators = &mut self.resonators;
+        for (n, ((o, a), row)) in out.iter_mut().zip(aux.iter_mut()).zip(&rows).enumerate() {
+            if retune_lanes[n] != 0 {
+                for (lane, retune) in retunes.iter().enumerate() {
+                    if let Some(retune) = retune.filter(|retune| retune.sample == n) {
+                        self.pre_gain[lane] = retune.pre_gain;
+                        resonators.set(lane, retune.frequency, settings.q);
+                    }
+                }
+            }
+            let mut x = [0.0f32; LANES];
+            for ((x, pre_gain), &s) in x.iter_mut().zip(&self.pre_gain).zip(row) {
+                *x = *pre_gain * s;
+            }
+            let bp = resonators.step(&x);
+            // Summed particle by particle, as the firmware does.
             let mut filtered = 0.0;
             let mut raw = 0.0;
-            let lanes = self
-                .filters
-                .iter_mut()
-                .zip(self.pre_gain.iter_mut())
-                .zip(self.pulses.iter())
-                .zip(retunes.iter());
-            for (((filter, pre_gain), pulses), retune) in lanes {
-                if let Some(retune) = retune.filter(|retune| retune.sample == n) {
-                    *pre_gain = retune.pre_gain;
-                    filter.set_frequency_q(retune.frequency, settings.q, TanApproximation::Dirty);
-                }
-                let s = pulses[n];
+            for (&b, &s) in bp[..PARTICLE_COUNT].iter().zip(row) {
                 raw += s;
-                filtered += filter.process(*pre_gain * s).bp;
+                filtered += b;
             }
             *o = filtered;
             *a = raw;
         }
-        for filter in self.filters.iter_mut() {
-            filter.flush_negligible_states();
+        for state in resonators.state_1.iter_mut().chain(resonators.state_2.iter_mut()) {
+            *state = flush_negligible(*state);
         }
     }
 }
@@ -121,6 +193,29 @@ mod tests {
 
     fn settings(sync: bool) -> ParticleSettings {
         ParticleSettings { f0: 0.01, density: 0.001, q: 1.5, spread: 0.0, sync }
+    }
+
+    #[test]
+    fn resonator_lanes_match_the_scalar_filter_bit_for_bit() {
+        use crate::dsp::filter::Svf;
+        let mut random = Random::default();
+        let mut resonators = Resonators::default();
+        let mut filters: [Svf; LANES] = Default::default();
+        for block in 0..200 {
+            if block % 7 == 0 {
+                for (lane, filter) in filters.iter_mut().enumerate() {
+                    let (f, q) = (0.25 * random.get_float(), 0.5 + 50.0 * random.get_float());
+                    resonators.set(lane, f, q);
+                    filter.set_frequency_q(f, q, TanApproximation::Dirty);
+                }
+            }
+            let x: [f32; LANES] =
+                std::array::from_fn(|_| if random.get_float() < 0.1 { random.get_float() } else { 0.0 });
+            let bp = resonators.step(&x);
+            for ((filter, &x), &b) in filters.iter_mut().zip(&x).zip(&bp) {
+                assert_eq!(filter.process(x).bp.to_bits(), b.to_bits(), "block {block}");
+            }
+        }
     }
 
     #[test]
