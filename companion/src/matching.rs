@@ -294,13 +294,18 @@ pub fn search(
 }
 
 /// FREQ moves, in octaves, tried on the best k-NN candidate before refinement.
-const OCTAVE_PROBES: [f64; 8] = [1.0, -1.0, 0.5 / 12.0, -0.5 / 12.0, 1.0 / 12.0, -1.0 / 12.0, 1.5 / 12.0, -1.5 / 12.0];
+const OCTAVE_PROBES: [f64; 8] =
+    [1.0, -1.0, 0.5 / 12.0, -0.5 / 12.0, 1.0 / 12.0, -1.0 / 12.0, 1.5 / 12.0, -1.5 / 12.0];
 
 /// The best candidate an octave up and down, scored (at most `budget` renders;
 /// none for a patch line). Pitch trackers and the library's neighbours are
 /// often right about the pitch class but an octave off, and refinement, which
 /// moves FREQ by about a semitone, cannot leap an octave.
-fn octave_probes(target: &PreparedTarget, candidates: &[ScoredCandidate], budget: usize) -> Vec<ScoredCandidate> {
+fn octave_probes(
+    target: &PreparedTarget,
+    candidates: &[ScoredCandidate],
+    budget: usize,
+) -> Vec<ScoredCandidate> {
     let Some(best) = candidates.first().filter(|c| c.params.patch.is_none()) else {
         return Vec::new();
     };
