@@ -453,6 +453,7 @@ mod reference {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsp::filter::Svf;
     use crate::dsp::units::note_to_frequency;
     use crate::engines::drum_test_support::{amplitude_at, peak};
 
