@@ -72,10 +72,8 @@ impl Engine for BassDrumEngine {
         // they stay in registers, and each mode has its own loop. What has no
         // state (the synthetic drum's waveshaping, the overdrive) runs
         // afterwards over the whole block.
-        let mut analog_state = self.analog.clone();
-        let mut synthetic_state = self.synthetic.clone();
         let mut frames = [SyntheticBassDrumFrame::default(); BLOCK_SIZE];
-        let (a, s, f) = (&mut analog_state, &mut synthetic_state, &mut frames);
+        let (a, s, f) = (&mut self.analog, &mut self.synthetic, &mut frames);
         match (sustain, sustain && a.is_quiet()) {
             (true, true) => advance::<true, true>(a, &mut analog, s, &mut synthetic, random, out, f),
             (true, false) => advance::<true, false>(a, &mut analog, s, &mut synthetic, random, out, f),
@@ -83,12 +81,10 @@ impl Engine for BassDrumEngine {
         }
         shape(&synthetic, &frames, aux);
         for z in aux.iter_mut() {
-            *z = synthetic_state.tone(&synthetic, *z);
+            *z = self.synthetic.tone(&synthetic, *z);
         }
-        self.analog = analog_state;
         self.analog.end_block(analog);
         self.overdrive.process(0.5 + 0.5 * drive, out);
-        self.synthetic = synthetic_state;
         self.synthetic.end_block(synthetic);
     }
 }

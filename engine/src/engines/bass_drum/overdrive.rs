@@ -3,6 +3,7 @@
 
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::soft_clip::{soft_clip, soft_limit};
+use crate::engines::memo::Memo;
 use crate::engines::BLOCK_SIZE;
 
 /// [`soft_clip`] written with selects instead of branches, so that it
@@ -23,6 +24,8 @@ fn soft_clip_select(x: f32) -> f32 {
 pub struct Overdrive {
     pre_gain: f32,
     post_gain: f32,
+    /// The gains' targets from the drive.
+    targets: Memo<1, [f32; 2]>,
 }
 
 /// The gain ramps of one block.
@@ -34,13 +37,15 @@ struct OverdriveBlock {
 
 impl Overdrive {
     /// The gain ramps of a block; `drive` goes from 0 (about unity gain) to 1 (hard clipping).
-    fn begin_block(&self, drive: f32) -> OverdriveBlock {
-        let drive_2 = drive * drive;
-        let pre_gain_a = drive * 0.5;
-        let pre_gain_b = ((drive_2 * drive_2) * drive) * 24.0;
-        let pre_gain = pre_gain_a + (pre_gain_b - pre_gain_a) * drive_2;
-        let drive_squashed = drive * (2.0 - drive);
-        let post_gain = 1.0 / soft_clip(0.33 + drive_squashed * (pre_gain - 0.33));
+    fn begin_block(&mut self, drive: f32) -> OverdriveBlock {
+        let [pre_gain, post_gain] = self.targets.get([drive], |[drive]| {
+            let drive_2 = drive * drive;
+            let pre_gain_a = drive * 0.5;
+            let pre_gain_b = ((drive_2 * drive_2) * drive) * 24.0;
+            let pre_gain = pre_gain_a + (pre_gain_b - pre_gain_a) * drive_2;
+            let drive_squashed = drive * (2.0 - drive);
+            [pre_gain, 1.0 / soft_clip(0.33 + drive_squashed * (pre_gain - 0.33))]
+        });
         OverdriveBlock {
             pre_gain: ParameterRamp::new(self.pre_gain, pre_gain, BLOCK_SIZE),
             post_gain: ParameterRamp::new(self.post_gain, post_gain, BLOCK_SIZE),

@@ -2,13 +2,14 @@
 //! modes, plus band-passed, half-wave rectified noise for the snares (engines-8-15.md §8.2).
 
 use crate::dsp::denormal::flush_denormals;
-use crate::dsp::filter::{Svf, SvfCoefficients, TanApproximation};
+use crate::dsp::filter::{SvfCoefficients, TanApproximation};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::sine::sine_no_wrap;
 use crate::dsp::soft_clip::soft_limit;
 use crate::dsp::units::semitones_to_ratio;
 use crate::engines::drum_pulse::TriggerPulse;
+use crate::engines::memo::Memo;
 use crate::engines::BLOCK_SIZE;
 use crate::tables::LUT_SINE;
 
@@ -51,7 +52,50 @@ pub struct AnalogSnareDrum {
     resonators: [[f32; MODES]; 2],
     /// Phases of the shell modes' sines (TRIG unpatched).
     phases: [f32; MODES],
-    noise_filter: Svf,
+    /// The snares' band-pass filter's states; its coefficients are block constants.
+    noise_state: [f32; 2],
+    /// The block constants from pitch, decay, snappy and tone.
+    constants: Memo<4, AnalogSnareDrumConstants>,
+}
+
+/// What an [`AnalogSnareDrum`]'s block needs of its pitch, decay, snappy and
+/// tone alone: worked out again only when one of them moves.
+#[derive(Clone, Copy, Debug)]
+struct AnalogSnareDrumConstants {
+    noise_env_decay: f32,
+    exciter_leak: f32,
+    snappy: f32,
+    /// The shell modes' frequencies.
+    f: [f32; MODES],
+    coefficients: [SvfCoefficients; MODES],
+    gains: [f32; MODES],
+    noise_coefficients: SvfCoefficients,
+}
+
+impl AnalogSnareDrumConstants {
+    fn new([f0, decay, snappy, tone]: [f32; 4]) -> Self {
+        let decay_xt = decay * (1.0 + decay * (decay - 1.0));
+        let q = 2000.0 * semitones_to_ratio(decay_xt * 84.0);
+        let noise_env_decay = 1.0 - 0.0017 * semitones_to_ratio(-decay * (50.0 + snappy * 10.0));
+        let mut f = [0.0; MODES];
+        let mut coefficients = [None; MODES];
+        for (i, (coefficients, f)) in coefficients.iter_mut().zip(f.iter_mut()).enumerate() {
+            *f = (f0 * MODE_RATIOS[i]).min(0.499);
+            let mode_q = if i == 0 { q } else { q * 0.25 };
+            *coefficients = Some(SvfCoefficients::new(*f, 1.0 + *f * mode_q, TanApproximation::Fast));
+        }
+        let noise_f = (f0 * 16.0).clamp(0.0, 0.499);
+        Self {
+            noise_env_decay,
+            // The pulse leaks into the output in proportion to the raw snappy setting.
+            exciter_leak: snappy * (2.0 - snappy) * 0.1,
+            snappy: (snappy * 1.1 - 0.05).clamp(0.0, 1.0),
+            f,
+            coefficients: coefficients.map(|c| c.expect("set for every mode")),
+            gains: mode_gains(tone),
+            noise_coefficients: SvfCoefficients::new(noise_f, 1.0 + noise_f * 1.5, TanApproximation::Fast),
+        }
+    }
 }
 
 /// Gains of the five shell modes for a TIMBRE setting.
@@ -128,6 +172,7 @@ pub struct AnalogSnareDrumBlock {
     exciter_leak: f32,
     /// The scaled noise for the snares' filter.
     noises: [f32; BLOCK_SIZE],
+    noise_coefficients: SvfCoefficients,
     shell_level: f32,
 }
 
@@ -154,30 +199,20 @@ impl AnalogSnareDrum {
         flush_denormals([&mut self.pulse_lp, &mut self.noise_env]);
 
         let decay = p.decay;
-        let decay_xt = decay * (1.0 + decay * (decay - 1.0));
-        let q = 2000.0 * semitones_to_ratio(decay_xt * 84.0);
-        let noise_env_decay = 1.0 - 0.0017 * semitones_to_ratio(-decay * (50.0 + p.snappy * 10.0));
-        // The pulse leaks into the output in proportion to the raw snappy setting.
-        let exciter_leak = p.snappy * (2.0 - p.snappy) * 0.1;
-        let snappy = (p.snappy * 1.1 - 0.05).clamp(0.0, 1.0);
+        let AnalogSnareDrumConstants {
+            noise_env_decay,
+            exciter_leak,
+            snappy,
+            f,
+            coefficients,
+            gains,
+            noise_coefficients,
+        } = self.constants.get([p.f0, decay, p.snappy, p.tone], AnalogSnareDrumConstants::new);
 
         if p.trigger {
             self.pulse.trigger(3.0 + 7.0 * p.accent);
             self.noise_env = 2.0;
         }
-
-        let mut f = [0.0; MODES];
-        let mut coefficients = [None; MODES];
-        for (i, (coefficients, f)) in coefficients.iter_mut().zip(f.iter_mut()).enumerate() {
-            *f = (p.f0 * MODE_RATIOS[i]).min(0.499);
-            let mode_q = if i == 0 { q } else { q * 0.25 };
-            *coefficients = Some(SvfCoefficients::new(*f, 1.0 + *f * mode_q, TanApproximation::Fast));
-        }
-        let coefficients = coefficients.map(|c| c.expect("set for every mode"));
-        let gains = mode_gains(p.tone);
-
-        let noise_f = (p.f0 * 16.0).clamp(0.0, 0.499);
-        self.noise_filter.set_frequency_q(noise_f, 1.0 + noise_f * 1.5, TanApproximation::Fast);
 
         let mut sustain_gain = ParameterRamp::new(self.sustain_gain, p.accent * decay, BLOCK_SIZE);
 
@@ -244,6 +279,7 @@ impl AnalogSnareDrum {
             gains,
             exciter_leak,
             noises,
+            noise_coefficients,
             shell_level: 1.0 - snappy,
         }
     }
@@ -279,6 +315,7 @@ impl AnalogSnareDrum {
     ) {
         // Local copies keep the resonators' states in registers.
         let [mut state_1, mut state_2] = self.resonators;
+        let [mut noise_1, mut noise_2] = self.noise_state;
         let mut shells = block.shells;
         let mut noises = [0.0f32; BLOCK_SIZE];
         for i in 0..BLOCK_SIZE {
@@ -295,7 +332,7 @@ impl AnalogSnareDrum {
                     shells[i] += block.gains[m] * (bp[m] + excitation[m] * block.exciter_leak);
                 }
             }
-            let noise = self.noise_filter.process(block.noises[i]).bp;
+            let noise = block.noise_coefficients.step(block.noises[i], &mut noise_1, &mut noise_2).bp;
             if SUSTAIN {
                 out[i] = noise + soft_clip_select(shells[i]) * block.shell_level;
             } else {
@@ -309,6 +346,7 @@ impl AnalogSnareDrum {
             }
         }
         self.resonators = [state_1, state_2];
+        self.noise_state = [noise_1, noise_2];
     }
 }
 
@@ -317,6 +355,7 @@ impl AnalogSnareDrum {
 #[cfg(test)]
 mod reference {
     use super::*;
+    use crate::dsp::filter::Svf;
     use crate::dsp::sine::SineOscillator;
     use crate::dsp::soft_clip::soft_clip;
 
@@ -414,6 +453,7 @@ mod reference {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsp::filter::Svf;
     use crate::dsp::units::note_to_frequency;
     use crate::engines::drum_test_support::{amplitude_at, peak};
 

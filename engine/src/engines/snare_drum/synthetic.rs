@@ -6,6 +6,7 @@ use crate::dsp::filter::{OnePole, Svf, TanApproximation};
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::units::semitones_to_ratio;
+use crate::engines::memo::Memo;
 use crate::engines::BLOCK_SIZE;
 
 /// Frequency of the second drum oscillator relative to the first.
@@ -53,6 +54,20 @@ pub struct SyntheticSnareDrum {
     drum_lp: OnePole,
     snare_hp: OnePole,
     snare_lp: Svf,
+    /// The block constants from pitch, decay, FM amount and snappy.
+    constants: Memo<4, SyntheticSnareDrumConstants>,
+}
+
+/// What a [`SyntheticSnareDrum`]'s block needs of its pitch, decay, FM
+/// amount and snappy alone: worked out again only when one of them moves.
+#[derive(Clone, Copy, Debug)]
+struct SyntheticSnareDrumConstants {
+    drum_decay: f32,
+    snare_decay: f32,
+    drum_level: f32,
+    snare_level: f32,
+    reset_noise_amount: f32,
+    reset_thresholds: [f32; 3],
 }
 
 /// One block of the synthetic snare up to its filters: what
@@ -97,21 +112,51 @@ impl SyntheticSnareDrum {
 
         let f0 = p.f0;
         let decay = p.decay;
-        let decay_xt = decay * (1.0 + decay * (decay - 1.0));
         let fm_amount = p.fm_amount * p.fm_amount;
-        let drum_decay = 1.0
-            - (1.0 / (0.015 * 48_000.0))
-                * semitones_to_ratio(-decay_xt * 72.0 - fm_amount * 12.0 + p.snappy * 7.0);
-        let snare_decay =
-            1.0 - (1.0 / (0.01 * 48_000.0)) * semitones_to_ratio(-decay * 60.0 - p.snappy * 7.0);
+        let (snare_hp, snare_lp, drum_lp) = (&mut self.snare_hp, &mut self.snare_lp, &mut self.drum_lp);
+        // The filters' cutoffs are block constants too: while the inputs rest,
+        // the coefficients set last block are the ones setting them again gives.
+        let SyntheticSnareDrumConstants {
+            drum_decay,
+            snare_decay,
+            drum_level,
+            snare_level,
+            reset_noise_amount,
+            reset_thresholds,
+        } = self.constants.get([f0, decay, fm_amount, p.snappy], |[f0, decay, fm_amount, snappy]| {
+            let decay_xt = decay * (1.0 + decay * (decay - 1.0));
+            let drum_decay = 1.0
+                - (1.0 / (0.015 * 48_000.0))
+                    * semitones_to_ratio(-decay_xt * 72.0 - fm_amount * 12.0 + snappy * 7.0);
+            let snare_decay =
+                1.0 - (1.0 / (0.01 * 48_000.0)) * semitones_to_ratio(-decay * 60.0 - snappy * 7.0);
+            let snappy = (snappy * 1.1 - 0.05).clamp(0.0, 1.0);
 
-        let snappy = (p.snappy * 1.1 - 0.05).clamp(0.0, 1.0);
-        let drum_level = (1.0 - snappy).sqrt();
-        let snare_level = snappy.sqrt();
+            snare_hp.set_frequency((f0 * 10.0).min(0.5), TanApproximation::Fast);
+            snare_lp.set_frequency_q((f0 * 35.0).min(0.5), 0.5 + 2.0 * snappy, TanApproximation::Fast);
+            drum_lp.set_frequency(f0 * 3.0, TanApproximation::Fast);
 
-        self.snare_hp.set_frequency((f0 * 10.0).min(0.5), TanApproximation::Fast);
-        self.snare_lp.set_frequency_q((f0 * 35.0).min(0.5), 0.5 + 2.0 * snappy, TanApproximation::Fast);
-        self.drum_lp.set_frequency(f0 * 3.0, TanApproximation::Fast);
+            // Amount of the phase-dependent jitter of the reflecting phase reset.
+            let reset_noise_amount = {
+                let x = (8.0 * (0.125 - f0)).clamp(0.0, 1.0);
+                x * x * fm_amount
+            };
+            SyntheticSnareDrumConstants {
+                drum_decay,
+                snare_decay,
+                drum_level: (1.0 - snappy).sqrt(),
+                snare_level: snappy.sqrt(),
+                reset_noise_amount,
+                // The reset threshold 1 + (sign₀ + sign₁) · amount · 0.025, where
+                // each sign is −1 for a phase above 0.5 and +1 otherwise: the sum
+                // takes three values, so the thresholds are worked out once (same
+                // operations on the same values) and picked by how many phases
+                // are above 0.5, which keeps the arithmetic off the phases' chain
+                // from sample to sample.
+                reset_thresholds: [1.0f32 + 1.0, -1.0 + 1.0, -1.0 + -1.0]
+                    .map(|sum| 1.0 + sum * reset_noise_amount * 0.025),
+            }
+        });
 
         if p.trigger {
             self.snare_amplitude = 0.3 + 0.7 * p.accent;
@@ -125,20 +170,7 @@ impl SyntheticSnareDrum {
         // Advanced only in sustain mode: the ramp freezes while triggered.
         let mut sustain_gain = ParameterRamp::new(self.sustain_gain, p.accent * decay, BLOCK_SIZE);
 
-        // Amount of the phase-dependent jitter of the reflecting phase reset.
-        let reset_noise_amount = {
-            let x = (8.0 * (0.125 - f0)).clamp(0.0, 1.0);
-            x * x * fm_amount
-        };
         let reflecting_reset = reset_noise_amount > 0.1;
-        // The reset threshold 1 + (sign₀ + sign₁) · amount · 0.025, where each
-        // sign is −1 for a phase above 0.5 and +1 otherwise: the sum takes
-        // three values, so the thresholds are worked out once per block (same
-        // operations on the same values) and picked by how many phases are
-        // above 0.5, which keeps the arithmetic off the phases' chain from
-        // sample to sample.
-        let reset_thresholds =
-            [1.0f32 + 1.0, -1.0 + 1.0, -1.0 + -1.0].map(|sum| 1.0 + sum * reset_noise_amount * 0.025);
 
         let mut drum_amplitudes = [0.0f32; BLOCK_SIZE];
         let mut snare_gains = [0.0f32; BLOCK_SIZE];
