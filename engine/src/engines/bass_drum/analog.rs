@@ -111,6 +111,14 @@ pub struct AnalogBassDrumBlock {
     sustain_gain: ParameterRamp,
 }
 
+impl AnalogBassDrumBlock {
+    /// Whether the self-FM amount is exactly 1 (the upper three quarters of
+    /// HARMONICS), so that [`AnalogBassDrum::step`] may run with `UNIT_SELF_FM`.
+    pub fn has_unit_self_fm(&self) -> bool {
+        self.self_fm_amount.to_bits() == 1.0f32.to_bits()
+    }
+}
+
 impl AnalogBassDrum {
     /// Starts a block: handles the trigger and computes the block's constants.
     pub fn begin_block(&mut self, p: &AnalogBassDrumParameters) -> AnalogBassDrumBlock {
@@ -156,11 +164,9 @@ impl AnalogBassDrum {
     /// One sample of the block.
     #[cfg(test)]
     pub fn next(&mut self, b: &mut AnalogBassDrumBlock) -> f32 {
-        if b.sustain {
-            self.step::<true, false>(b)
-        } else {
-            self.step::<false, false>(b)
-        }
+        let x =
+            if b.sustain { self.step::<true, false, false>(b) } else { self.step::<false, false, false>(b) };
+        self.tone(b, x)
     }
 
     /// Whether every state that the trigger and FM pulses drive is at rest
@@ -172,22 +178,32 @@ impl AnalogBassDrum {
             && [self.pulse_lp, self.fm_pulse_lp, self.retrig_pulse].iter().all(|x| x.to_bits() == 0)
     }
 
-    /// One sample of the block, for a block whose `sustain` is `SUSTAIN`.
+    /// One sample of the block before the tone filter ([`AnalogBassDrum::tone`]),
+    /// for a block whose `sustain` is `SUSTAIN`.
     ///
     /// The mode is a constant so that the engine's per-sample loop is compiled
     /// once per mode, without the mode tests and with only the work each mode
     /// needs. `QUIET` (free-running only, when [`AnalogBassDrum::is_quiet`])
     /// skips the pulse states' updates: each would compute +0 from +0 again,
     /// so the pulse and the FM pulse filter enter the sums as the constant +0,
-    /// in the same operations.
+    /// in the same operations. `UNIT_SELF_FM` (when
+    /// [`AnalogBassDrumBlock::has_unit_self_fm`]) skips the multiplication of
+    /// the self-FM term by its amount, 1: it would return its operand
+    /// unchanged, and it lies on the per-sample feedback path.
     #[inline(always)]
-    pub fn step<const SUSTAIN: bool, const QUIET: bool>(&mut self, b: &mut AnalogBassDrumBlock) -> f32 {
+    pub fn step<const SUSTAIN: bool, const QUIET: bool, const UNIT_SELF_FM: bool>(
+        &mut self,
+        b: &mut AnalogBassDrumBlock,
+    ) -> f32 {
         debug_assert!(!QUIET || (SUSTAIN && self.is_quiet()));
+        debug_assert!(!UNIT_SELF_FM || b.has_unit_self_fm());
         let (pulse, fm_pulse_lp) = if QUIET { (0.0, 0.0) } else { self.pulses::<SUSTAIN>() };
         let punch = 0.7 + self.feedback_diode();
-        let f = (b.f0
-            * ((1.0 + (fm_pulse_lp * 1.7) * b.attack_fm_amount) + (punch * 0.08) * b.self_fm_amount))
-            .clamp(0.0, 0.4);
+        let mut self_fm = punch * 0.08;
+        if !UNIT_SELF_FM {
+            self_fm *= b.self_fm_amount;
+        }
+        let f = (b.f0 * ((1.0 + (fm_pulse_lp * 1.7) * b.attack_fm_amount) + self_fm)).clamp(0.0, 0.4);
 
         let resonator_out;
         if SUSTAIN {
@@ -208,7 +224,18 @@ impl AnalogBassDrum {
             self.lp_out = outputs.lp;
         }
 
-        self.tone_lp += b.tone_f * (pulse * b.exciter_leak + resonator_out - self.tone_lp);
+        pulse * b.exciter_leak + resonator_out
+    }
+
+    /// The tone filter: turns what [`AnalogBassDrum::step`] returned into
+    /// the output sample.
+    ///
+    /// It has a feedback path of its own, kept out of `step` so that the
+    /// engine can run it a few samples behind, alongside the resonator's
+    /// much longer one.
+    #[inline(always)]
+    pub fn tone(&mut self, b: &AnalogBassDrumBlock, x: f32) -> f32 {
+        self.tone_lp += b.tone_f * (x - self.tone_lp);
         self.tone_lp
     }
 
@@ -345,8 +372,8 @@ mod tests {
             assert!(quiet.is_quiet() && full.is_quiet());
             for _ in 0..BLOCK_SIZE {
                 assert_eq!(
-                    quiet.step::<true, true>(&mut a).to_bits(),
-                    full.step::<true, false>(&mut b).to_bits()
+                    quiet.step::<true, true, false>(&mut a).to_bits(),
+                    full.step::<true, false, false>(&mut b).to_bits()
                 );
             }
             quiet.end_block(a);
@@ -355,6 +382,34 @@ mod tests {
         // A trigger leaves states that are not quiet until they have decayed.
         full.render(&parameters(false, 0.7), &mut [0.0; BLOCK_SIZE]);
         assert!(!full.is_quiet());
+    }
+
+    #[test]
+    fn unit_self_fm_steps_match_the_full_ones() {
+        for sustain in [false, true] {
+            let p = AnalogBassDrumParameters {
+                attack_fm_amount: 1.0,
+                self_fm_amount: 1.0,
+                ..parameters(sustain, 0.7)
+            };
+            let rest = AnalogBassDrumParameters { trigger: false, ..p };
+            let (mut unit, mut full) = (AnalogBassDrum::default(), AnalogBassDrum::default());
+            for i in 0..2000 {
+                let q = if i % 500 == 0 { &p } else { &rest };
+                let (mut a, mut b) = (unit.begin_block(q), full.begin_block(q));
+                assert!(a.has_unit_self_fm());
+                for _ in 0..BLOCK_SIZE {
+                    let (x, y) = if sustain {
+                        (unit.step::<true, false, true>(&mut a), full.step::<true, false, false>(&mut b))
+                    } else {
+                        (unit.step::<false, false, true>(&mut a), full.step::<false, false, false>(&mut b))
+                    };
+                    assert_eq!(x.to_bits(), y.to_bits());
+                }
+                unit.end_block(a);
+                full.end_block(b);
+            }
+        }
     }
 
     #[test]

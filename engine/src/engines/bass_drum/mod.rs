@@ -71,17 +71,18 @@ impl Engine for BassDrumEngine {
         // synthetic drum's recurrences. Both keep their states in locals so that
         // they stay in registers, and each mode has its own loop. What has no
         // state (the synthetic drum's waveshaping, the overdrive) runs
-        // afterwards over the whole block.
-        let mut frames = [SyntheticBassDrumFrame::default(); BLOCK_SIZE];
-        let (a, s, f) = (&mut self.analog, &mut self.synthetic, &mut frames);
-        match (sustain, sustain && a.is_quiet()) {
-            (true, true) => advance::<true, true>(a, &mut analog, s, &mut synthetic, random, out, f),
-            (true, false) => advance::<true, false>(a, &mut analog, s, &mut synthetic, random, out, f),
-            _ => advance::<false, false>(a, &mut analog, s, &mut synthetic, random, out, f),
-        }
-        shape(&synthetic, &frames, aux);
-        for z in aux.iter_mut() {
-            *z = self.synthetic.tone(&synthetic, *z);
+        // afterwards over the whole block, and so do both tone filters.
+        let (a, s) = (&mut self.analog, &mut self.synthetic);
+        let quiet = sustain && a.is_quiet();
+        let unit = analog.has_unit_self_fm();
+        let (b, sb) = (&mut analog, &mut synthetic);
+        match (sustain, quiet, unit) {
+            (true, true, true) => advance::<true, true, true>(a, b, s, sb, random, out, aux),
+            (true, true, false) => advance::<true, true, false>(a, b, s, sb, random, out, aux),
+            (true, false, true) => advance::<true, false, true>(a, b, s, sb, random, out, aux),
+            (true, false, false) => advance::<true, false, false>(a, b, s, sb, random, out, aux),
+            (false, _, true) => advance::<false, false, true>(a, b, s, sb, random, out, aux),
+            (false, _, false) => advance::<false, false, false>(a, b, s, sb, random, out, aux),
         }
         self.analog.end_block(analog);
         self.overdrive.process(0.5 + 0.5 * drive, out);
@@ -89,21 +90,33 @@ impl Engine for BassDrumEngine {
     }
 }
 
-/// The per-sample loop of both drums, compiled once per mode; `SUSTAIN` and
-/// `QUIET` as in [`AnalogBassDrum::step`].
+/// The per-sample loop of both drums, compiled once per mode; `SUSTAIN`,
+/// `QUIET` and `UNIT_SELF_FM` as in [`AnalogBassDrum::step`].
+///
+/// Both tone filters run after the loop: each is a short feedback chain of
+/// its own, and out of the loop it no longer shares vector registers with
+/// the analog resonator's much longer one (which it lengthened by a shuffle
+/// per sample). Every state still sees its samples in order, so the output
+/// bits are unchanged.
 #[inline(always)]
-fn advance<const SUSTAIN: bool, const QUIET: bool>(
+fn advance<const SUSTAIN: bool, const QUIET: bool, const UNIT_SELF_FM: bool>(
     analog_state: &mut AnalogBassDrum,
     analog: &mut AnalogBassDrumBlock,
     synthetic_state: &mut SyntheticBassDrum,
     synthetic: &mut SyntheticBassDrumBlock,
     random: &mut Random,
     out: &mut Block,
-    frames: &mut [SyntheticBassDrumFrame; BLOCK_SIZE],
+    aux: &mut Block,
 ) {
+    let mut frames = [SyntheticBassDrumFrame::default(); BLOCK_SIZE];
     for (y, frame) in out.iter_mut().zip(frames.iter_mut()) {
-        *y = analog_state.step::<SUSTAIN, QUIET>(analog);
+        *y = analog_state.step::<SUSTAIN, QUIET, UNIT_SELF_FM>(analog);
         *frame = synthetic_state.advance::<SUSTAIN>(synthetic, random);
+    }
+    shape(synthetic, &frames, aux);
+    for (y, z) in out.iter_mut().zip(aux.iter_mut()) {
+        *y = analog_state.tone(analog, *y);
+        *z = synthetic_state.tone(synthetic, *z);
     }
 }
 
