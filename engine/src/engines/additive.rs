@@ -5,7 +5,7 @@ use crate::dsp::interpolate::interpolate_wrap;
 use crate::dsp::random::Random;
 use crate::dsp::units::note_to_frequency;
 use crate::engines::memo::Memo;
-use crate::engines::{Block, Engine, EngineParameters};
+use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
 use crate::oscillators::harmonic::{harmonics, HarmonicMixer, HarmonicPhase, HARMONICS_PER_MIXER};
 use crate::tables::LUT_SINE;
 
@@ -117,7 +117,9 @@ impl Engine for AdditiveEngine {
                 (shape.targets(), shape.targets())
             });
 
-        let (low, high) = harmonics(&self.phase.render(f0));
+        let mut low = [[0.0; BLOCK_SIZE]; HARMONICS_PER_MIXER];
+        let mut high = [[0.0; BLOCK_SIZE]; HARMONICS_PER_MIXER];
+        harmonics(&self.phase.render(f0), &mut low, &mut high);
 
         track(&mut self.amplitudes, &main_targets);
         let (low_amplitudes, high_amplitudes) = self.amplitudes.split_at(HARMONICS_PER_MIXER);
@@ -139,7 +141,7 @@ impl Engine for AdditiveEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engines::{TriggerState, BLOCK_SIZE};
+    use crate::engines::TriggerState;
 
     fn parameters(note: f32, timbre: f32, morph: f32, harmonics: f32) -> EngineParameters {
         EngineParameters { trigger: TriggerState::Unpatched, note, timbre, morph, harmonics, accent: 0.8 }
