@@ -4,7 +4,8 @@
 use crate::dsp::interpolate::interpolate_wrap;
 use crate::dsp::random::Random;
 use crate::dsp::units::note_to_frequency;
-use crate::engines::{Block, Engine, EngineParameters};
+use crate::engines::memo::Memo;
+use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
 use crate::oscillators::harmonic::{harmonics, HarmonicMixer, HarmonicPhase, HARMONICS_PER_MIXER};
 use crate::tables::LUT_SINE;
 
@@ -38,13 +39,8 @@ impl SpectralShape {
         }
     }
 
-    /// Moves the `K` amplitudes of `store` one step toward this shape and
-    /// normalises them to a sum of about 1.
-    ///
-    /// The real module's one-pole tracks the *un-normalised* target from the
-    /// *normalised* state, so timbre changes glide over many blocks while the
-    /// level stays constant; copied as is.
-    fn update<const K: usize>(&self, store: &mut [f32; K]) {
+    /// The `K` un-normalised amplitudes this shape asks for.
+    fn targets<const K: usize>(&self) -> [f32; K] {
         let n = (K - 1) as f32;
         let margin = (1.0 / self.slope - 1.0) / (1.0 + self.bumps);
         let center = self.centroid * (n + margin) - 0.5 * margin;
@@ -55,25 +51,41 @@ impl SpectralShape {
             // Ripples: 1 + cos(2π · order · bumps).
             *bump = 1.0 + interpolate_wrap(&LUT_SINE, 0.25 + *order * self.bumps, 1024.0);
         }
-        for ((stored, &order), &bump) in store.iter_mut().zip(&order).zip(&bump) {
-            let mut gain = 1.0 - order;
-            gain += gain.abs();
-            gain *= gain;
-            gain *= bump;
-            gain *= gain;
-            gain *= gain;
-            *stored += 0.001 * (gain - *stored);
+        let mut targets = [0.0; K];
+        for ((gain, &order), &bump) in targets.iter_mut().zip(&order).zip(&bump) {
+            *gain = 1.0 - order;
+            *gain += gain.abs();
+            *gain *= *gain;
+            *gain *= bump;
+            *gain *= *gain;
+            *gain *= *gain;
         }
-        let mut sum = 0.001;
-        for &stored in store.iter() {
-            sum += stored;
-        }
-        let normalization = 1.0 / sum;
-        for stored in store.iter_mut() {
-            *stored *= normalization;
-        }
+        targets
     }
 }
+
+/// Moves the `K` amplitudes of `store` one step toward `targets` (a shape's
+/// [`SpectralShape::targets`]) and normalises them to a sum of about 1.
+///
+/// The real module's one-pole tracks the *un-normalised* target from the
+/// *normalised* state, so timbre changes glide over many blocks while the
+/// level stays constant; copied as is.
+fn track<const K: usize>(store: &mut [f32; K], targets: &[f32; K]) {
+    for (stored, &gain) in store.iter_mut().zip(targets) {
+        *stored += 0.001 * (gain - *stored);
+    }
+    let mut sum = 0.001;
+    for &stored in store.iter() {
+        sum += stored;
+    }
+    let normalization = 1.0 / sum;
+    for stored in store.iter_mut() {
+        *stored *= normalization;
+    }
+}
+
+/// The targets of OUT's harmonics and of the organ's drawbars.
+type Targets = ([f32; MAIN_HARMONICS], [f32; DRAWBARS]);
 
 /// State of engine 4; nothing is reset on an engine switch.
 #[derive(Clone, Debug, Default)]
@@ -84,6 +96,9 @@ pub struct AdditiveEngine {
     low_harmonics: HarmonicMixer,
     high_harmonics: HarmonicMixer,
     organ: HarmonicMixer,
+    /// The spectral targets depend on TIMBRE, MORPH and HARMONICS only, so
+    /// they are reused while the three rest.
+    targets: Memo<3, Targets>,
 }
 
 impl Engine for AdditiveEngine {
@@ -96,11 +111,17 @@ impl Engine for AdditiveEngine {
         _already_enveloped: &mut bool,
     ) {
         let f0 = note_to_frequency(parameters.note);
-        let shape = SpectralShape::new(parameters.timbre, parameters.morph, parameters.harmonics);
+        let (main_targets, drawbar_targets) =
+            self.targets.get([parameters.timbre, parameters.morph, parameters.harmonics], |[t, m, h]| {
+                let shape = SpectralShape::new(t, m, h);
+                (shape.targets(), shape.targets())
+            });
 
-        let (low, high) = harmonics(&self.phase.render(f0));
+        let mut low = [[0.0; BLOCK_SIZE]; HARMONICS_PER_MIXER];
+        let mut high = [[0.0; BLOCK_SIZE]; HARMONICS_PER_MIXER];
+        harmonics(&self.phase.render(f0), &mut low, &mut high);
 
-        shape.update(&mut self.amplitudes);
+        track(&mut self.amplitudes, &main_targets);
         let (low_amplitudes, high_amplitudes) = self.amplitudes.split_at(HARMONICS_PER_MIXER);
         let low_sum = self.low_harmonics.render(1, f0, low_amplitudes.try_into().expect("12"), &low);
         let high_sum = self.high_harmonics.render(13, f0, high_amplitudes.try_into().expect("12"), &high);
@@ -108,7 +129,7 @@ impl Engine for AdditiveEngine {
             *y = l + h;
         }
 
-        shape.update(&mut self.drawbars);
+        track(&mut self.drawbars, &drawbar_targets);
         let mut organ_amplitudes = [0.0; HARMONICS_PER_MIXER];
         for (&slot, &drawbar) in DRAWBAR_SLOTS.iter().zip(&self.drawbars) {
             organ_amplitudes[slot] = drawbar;
@@ -120,7 +141,7 @@ impl Engine for AdditiveEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engines::{TriggerState, BLOCK_SIZE};
+    use crate::engines::TriggerState;
 
     fn parameters(note: f32, timbre: f32, morph: f32, harmonics: f32) -> EngineParameters {
         EngineParameters { trigger: TriggerState::Unpatched, note, timbre, morph, harmonics, accent: 0.8 }
@@ -161,7 +182,7 @@ mod tests {
         for (timbre, morph, harmonics) in [(0.5, 0.5, 0.5), (0.1, 0.9, 0.0), (0.9, 0.2, 1.0)] {
             let shape = SpectralShape::new(timbre, morph, harmonics);
             for _ in 0..50 {
-                shape.update(&mut engine.amplitudes);
+                track(&mut engine.amplitudes, &shape.targets());
                 let sum: f32 = engine.amplitudes.iter().sum();
                 assert!(sum < 1.0 && sum > 0.99, "{sum}");
             }
@@ -173,13 +194,13 @@ mod tests {
         // slope 2, bumps 0, centre 0.25: only harmonic 1 has a non-zero target.
         let shape = SpectralShape::new(0.0, 1.0, 0.0);
         let mut amplitudes = [0.0; MAIN_HARMONICS];
-        shape.update(&mut amplitudes);
+        track(&mut amplitudes, &shape.targets());
         assert!(amplitudes[0] > 0.0);
         assert!(amplitudes[1..].iter().all(|&a| a == 0.0));
         // And at TIMBRE = 1 only harmonic 24.
         let shape = SpectralShape::new(1.0, 1.0, 0.0);
         let mut amplitudes = [0.0; MAIN_HARMONICS];
-        shape.update(&mut amplitudes);
+        track(&mut amplitudes, &shape.targets());
         assert!(amplitudes[23] > 0.0);
         assert!(amplitudes[..23].iter().all(|&a| a == 0.0));
     }
@@ -190,7 +211,7 @@ mod tests {
         for step in 0..=10 {
             let shape = SpectralShape::new(step as f32 / 10.0, 0.6, 0.2);
             let mut amplitudes = [0.0; MAIN_HARMONICS];
-            shape.update(&mut amplitudes);
+            track(&mut amplitudes, &shape.targets());
             let centroid: f32 = amplitudes.iter().enumerate().map(|(i, a)| i as f32 * a).sum::<f32>()
                 / amplitudes.iter().sum::<f32>();
             assert!(centroid > previous, "timbre {step}/10: {centroid} after {previous}");
@@ -203,12 +224,12 @@ mod tests {
         let mut amplitudes = [0.0; MAIN_HARMONICS];
         let low = SpectralShape::new(0.0, 1.0, 0.0);
         for _ in 0..20_000 {
-            low.update(&mut amplitudes);
+            track(&mut amplitudes, &low.targets());
         }
         let high = SpectralShape::new(1.0, 1.0, 0.0);
         let blocks_to_cross = (1..20_000)
             .find(|_| {
-                high.update(&mut amplitudes);
+                track(&mut amplitudes, &high.targets());
                 amplitudes[23] > amplitudes[0]
             })
             .unwrap();

@@ -47,8 +47,7 @@ impl HarmonicPhase {
 /// Runs the recurrence `T_{m+1} = 2x·T_m − T_{m−1}` for 12 steps from the seeds
 /// (`previous`, `current`), for all samples of the block at once.
 #[inline]
-fn chebyshev(two_x: &Block, mut previous: Block, mut current: Block) -> HarmonicBlock {
-    let mut harmonics = [[0.0; BLOCK_SIZE]; HARMONICS_PER_MIXER];
+fn chebyshev(two_x: &Block, mut previous: Block, mut current: Block, harmonics: &mut HarmonicBlock) {
     for harmonic in harmonics.iter_mut() {
         *harmonic = current;
         for n in 0..BLOCK_SIZE {
@@ -57,16 +56,16 @@ fn chebyshev(two_x: &Block, mut previous: Block, mut current: Block) -> Harmonic
             current[n] = next;
         }
     }
-    harmonics
 }
 
-/// Harmonics 1–12 and 13–24 at the given phases.
+/// Harmonics 1–12 (into `low`) and 13–24 (into `high`) at the given phases.
 ///
 /// Harmonic m comes out as `T_m(sin θ)`, i.e. ±sin or ±cos of `m·θ` depending
 /// on `m mod 4`: the real module's phase convention, kept for bit-exactness.
 /// Harmonics 13–24 are reseeded from two table reads so that the recurrence's
 /// error does not build up.
-pub fn harmonics(phases: &Block) -> (HarmonicBlock, HarmonicBlock) {
+/// Written in place: the blocks are large enough that returning them cost copies.
+pub fn harmonics(phases: &Block, low: &mut HarmonicBlock, high: &mut HarmonicBlock) {
     let mut sine = [0.0; BLOCK_SIZE];
     let mut twelfth = [0.0; BLOCK_SIZE];
     let mut thirteenth = [0.0; BLOCK_SIZE];
@@ -79,7 +78,8 @@ pub fn harmonics(phases: &Block) -> (HarmonicBlock, HarmonicBlock) {
     for (t, s) in two_x.iter_mut().zip(&sine) {
         *t = 2.0 * s;
     }
-    (chebyshev(&two_x, [1.0; BLOCK_SIZE], sine), chebyshev(&two_x, twelfth, thirteenth))
+    chebyshev(&two_x, [1.0; BLOCK_SIZE], sine, low);
+    chebyshev(&two_x, twelfth, thirteenth, high);
 }
 
 /// Mixes harmonics `first .. first + 12` with ramped amplitudes.
@@ -128,6 +128,13 @@ impl HarmonicMixer {
 mod tests {
     use super::*;
 
+    /// Both blocks of [`harmonics`] at `phases`.
+    fn harmonic_blocks(phases: &Block) -> (HarmonicBlock, HarmonicBlock) {
+        let (mut low, mut high) = Default::default();
+        harmonics(phases, &mut low, &mut high);
+        (low, high)
+    }
+
     /// Harmonic m is T_m(sin θ) = cos(m·θ − m·π/2).
     fn expected(harmonic: usize, phase: f64) -> f64 {
         let m = harmonic as f64;
@@ -139,7 +146,7 @@ mod tests {
         let mut phase = HarmonicPhase::default();
         for block in 0..400 {
             let phases = phase.render(1.0 / 479.0);
-            let (low, high) = harmonics(&phases);
+            let (low, high) = harmonic_blocks(&phases);
             for (n, &p) in phases.iter().enumerate() {
                 for m in 1..=24 {
                     let value = if m <= 12 { low[m - 1][n] } else { high[m - 13][n] };
@@ -171,7 +178,7 @@ mod tests {
         // Harmonic 10 sits at Nyquist, 11 and 12 above.
         amplitudes[9..].fill(1.0);
         for _ in 0..3 {
-            let (low, _) = harmonics(&phase.render(frequency));
+            let (low, _) = harmonic_blocks(&phase.render(frequency));
             let out = mixer.render(1, frequency, &amplitudes, &low);
             assert!(out.iter().all(|&y| y == 0.0));
         }
@@ -180,7 +187,7 @@ mod tests {
         amplitudes[8] = 1.0;
         let mut peak = 0.0f32;
         for _ in 0..100 {
-            let (low, _) = harmonics(&phase.render(frequency));
+            let (low, _) = harmonic_blocks(&phase.render(frequency));
             let out = mixer.render(1, frequency, &amplitudes, &low);
             peak = out.iter().fold(peak, |m, &y| m.max(y.abs()));
         }

@@ -82,50 +82,98 @@ impl Default for Diffuser {
 /// written, the modulated taps at least 357 samples after, and each read lies
 /// at least 12 words away from the nearest word that another line writes in
 /// the block (the layout leaves that gap).
+///
+/// The write pointer runs down, so the pass keeps its samples in reverse
+/// order: lane `k` holds sample `BLOCK_SIZE − 1 − k`, whose address in a line
+/// is `low + k` past the line's offset. A stage's words then lie side by side
+/// in memory (unless the window wraps around its end), and each lane does its
+/// sample's operations in the firmware's order.
 struct BlockPass<'a> {
     memory: &'a mut [i16; MEMORY_SIZE],
-    /// Write pointer of the block's first sample; sample n uses `first − n`.
-    first_write_pointer: i32,
+    /// Write pointer of the block's last sample.
+    low: i32,
     accumulator: Block,
     previous_read: Block,
 }
 
 impl BlockPass<'_> {
+    /// The `N` words from `offset` past the write pointer of lane 0 on.
     #[inline]
-    fn address(&self, n: usize, offset: i32) -> usize {
-        ((self.first_write_pointer - n as i32 + offset) & MASK) as usize
+    fn load<const N: usize>(&self, offset: i32) -> [i16; N] {
+        let start = ((self.low + offset) & MASK) as usize;
+        match self.memory.get(start..start + N) {
+            Some(words) => words.try_into().unwrap(),
+            None => std::array::from_fn(|k| self.memory[(start + k) & MASK as usize]),
+        }
     }
 
+    /// Stores one word per lane from `offset` past the write pointer of lane 0 on.
     #[inline]
-    fn read_tail(&mut self, line: Line, scale: f32) {
-        for n in 0..BLOCK_SIZE {
-            let r = decompress(self.memory[self.address(n, line.base + line.length - 1)]);
-            self.previous_read[n] = r;
-            self.accumulator[n] += scale * r;
+    fn store(&mut self, offset: i32, words: &[i16; BLOCK_SIZE]) {
+        let start = ((self.low + offset) & MASK) as usize;
+        match self.memory.get_mut(start..start + BLOCK_SIZE) {
+            Some(slot) => slot.copy_from_slice(words),
+            None => {
+                for (k, &word) in words.iter().enumerate() {
+                    self.memory[(start + k) & MASK as usize] = word;
+                }
+            }
         }
     }
 
     #[inline]
+    fn read_tail(&mut self, line: Line, scale: f32) {
+        let words = self.load::<BLOCK_SIZE>(line.base + line.length - 1);
+        for ((acc, previous), &word) in self.accumulator.iter_mut().zip(&mut self.previous_read).zip(&words) {
+            let r = decompress(word);
+            *previous = r;
+            *acc += scale * r;
+        }
+    }
+
+    /// Reads an interpolated tap `offset + depth · lfo` words into `line`.
+    #[inline]
     fn read_modulated(&mut self, line: Line, offset: f32, depth: f32, lfo: &Block, scale: f32) {
-        for (n, lfo) in lfo.iter().enumerate() {
+        let mut integral = [0i32; BLOCK_SIZE];
+        let mut fractional = [0.0f32; BLOCK_SIZE];
+        for ((integral, fractional), lfo) in integral.iter_mut().zip(&mut fractional).zip(lfo) {
             let position = offset + depth * lfo;
-            let integral = position as i32;
-            let fractional = position - integral as f32;
-            let a = decompress(self.memory[self.address(n, integral + line.base)]);
-            let b = decompress(self.memory[self.address(n, integral + line.base + 1)]);
-            let x = a + (b - a) * fractional;
-            self.previous_read[n] = x;
-            self.accumulator[n] += scale * x;
+            *integral = position as i32;
+            *fractional = position - *integral as f32;
+        }
+        // The LFO steps at most once a block, so the tap moves by whole words
+        // at most once: if the first and last lanes agree, all lanes read one
+        // run of consecutive words.
+        let mut a = [0.0f32; BLOCK_SIZE];
+        let mut b = [0.0f32; BLOCK_SIZE];
+        if integral[0] == integral[BLOCK_SIZE - 1] {
+            let words = self.load::<{ BLOCK_SIZE + 1 }>(integral[0] + line.base);
+            for (k, (a, b)) in a.iter_mut().zip(&mut b).enumerate() {
+                *a = decompress(words[k]);
+                *b = decompress(words[k + 1]);
+            }
+        } else {
+            for (k, ((a, b), &integral)) in a.iter_mut().zip(&mut b).zip(&integral).enumerate() {
+                let address = self.low + k as i32 + integral + line.base;
+                *a = decompress(self.memory[(address & MASK) as usize]);
+                *b = decompress(self.memory[((address + 1) & MASK) as usize]);
+            }
+        }
+        for (k, (acc, previous)) in self.accumulator.iter_mut().zip(&mut self.previous_read).enumerate() {
+            let x = a[k] + (b[k] - a[k]) * fractional[k];
+            *previous = x;
+            *acc += scale * x;
         }
     }
 
     #[inline]
     fn write(&mut self, line: Line, scale: f32) {
-        for n in 0..BLOCK_SIZE {
-            let address = self.address(n, line.base);
-            self.memory[address] = compress(self.accumulator[n]);
-            self.accumulator[n] *= scale;
+        let mut words = [0i16; BLOCK_SIZE];
+        for (word, acc) in words.iter_mut().zip(&mut self.accumulator) {
+            *word = compress(*acc);
+            *acc *= scale;
         }
+        self.store(line.base, &words);
     }
 
     #[inline]
@@ -148,18 +196,20 @@ impl Diffuser {
     /// feedback of the long delay.
     pub fn process(&mut self, amount: f32, reverb_time: f32, buffer: &mut Block) {
         let first_write_pointer = self.write_pointer - 1;
+        // Lane k is sample BLOCK_SIZE − 1 − k (see `BlockPass`).
         let mut lfo = [0.0; BLOCK_SIZE];
-        for (n, value) in lfo.iter_mut().enumerate() {
+        for (n, value) in lfo.iter_mut().rev().enumerate() {
             let write_pointer = (first_write_pointer - n as i32) & MASK;
             *value = if write_pointer & (LFO_INTERVAL - 1) == 0 { self.lfo.next() } else { self.lfo.value() };
         }
-        self.write_pointer = (first_write_pointer + 1 - BLOCK_SIZE as i32) & MASK;
+        let low = first_write_pointer + 1 - BLOCK_SIZE as i32;
+        self.write_pointer = low & MASK;
 
         let mut pass = BlockPass {
             memory: &mut self.memory,
-            first_write_pointer,
+            low,
             // The firmware's accumulator starts at 0 and then adds the input.
-            accumulator: std::array::from_fn(|n| 0.0 + buffer[n]),
+            accumulator: std::array::from_fn(|k| 0.0 + buffer[BLOCK_SIZE - 1 - k]),
             previous_read: [0.0; BLOCK_SIZE],
         };
         pass.read_tail(AP1, KAP);
@@ -171,7 +221,7 @@ impl Diffuser {
         pass.read_modulated(AP4, 400.0, 43.0, &lfo, KAP);
         pass.write_allpass(AP4, -KAP);
         pass.read_modulated(DEL, 3070.0, 340.0, &lfo, reverb_time);
-        for acc in pass.accumulator.iter_mut() {
+        for acc in pass.accumulator.iter_mut().rev() {
             self.lp_state += KLP * (*acc - self.lp_state);
             *acc = self.lp_state;
         }
@@ -180,7 +230,7 @@ impl Diffuser {
         pass.read_tail(DAPB, KAP);
         pass.write_allpass(DAPB, -KAP);
         pass.write(DEL, 2.0);
-        for (s, wet) in buffer.iter_mut().zip(pass.accumulator.iter()) {
+        for (s, wet) in buffer.iter_mut().zip(pass.accumulator.iter().rev()) {
             *s += amount * (*wet - *s);
         }
     }

@@ -99,8 +99,10 @@ impl Resonators {
 pub struct Particles {
     pre_gain: [f32; PARTICLE_COUNT],
     resonators: Resonators,
-    pulses: [Block; PARTICLE_COUNT],
 }
+
+/// The block's pulse heights, sample by sample across the lanes.
+type PulseRows = [[f32; LANES]; BLOCK_SIZE];
 
 impl Particles {
     /// Writes the sum of the raw pulses into `aux` and of the ringing filters into `out`.
@@ -114,23 +116,24 @@ impl Particles {
         out: &mut Block,
         aux: &mut Block,
     ) {
+        // Pulses are rare: the rows start silent and the draws fill in the
+        // pulses. `aux` sums them particle by particle as the firmware does;
+        // adding the firmware's +0.0 for a silent particle would leave the
+        // (never negative) sum unchanged, so only pulses are added.
+        let mut rows: PulseRows = [[0.0; LANES]; BLOCK_SIZE];
+        *aux = [0.0; BLOCK_SIZE];
         let mut retunes = [None; PARTICLE_COUNT];
-        for (pulses, retune) in self.pulses.iter_mut().zip(retunes.iter_mut()) {
-            *retune = draw_pulses(settings, random, pulses);
+        for (lane, retune) in retunes.iter_mut().enumerate() {
+            *retune = draw_pulses(settings, random, &mut rows, lane, aux);
         }
-        // The pulses sample by sample across the lanes, and which lanes retune where.
-        let mut rows = [[0.0f32; LANES]; BLOCK_SIZE];
         let mut retune_lanes = [0u8; BLOCK_SIZE];
-        for (lane, (pulses, retune)) in self.pulses.iter().zip(&retunes).enumerate() {
-            for (row, &s) in rows.iter_mut().zip(pulses) {
-                row[lane] = s;
-            }
+        for (lane, retune) in retunes.iter().enumerate() {
             if let Some(retune) = retune {
                 retune_lanes[retune.sample] |= 1 << lane;
             }
         }
         let resonators = &mut self.resonators;
-        for (n, ((o, a), row)) in out.iter_mut().zip(aux.iter_mut()).zip(&rows).enumerate() {
+        for (n, (o, row)) in out.iter_mut().zip(&rows).enumerate() {
             if retune_lanes[n] != 0 {
                 for (lane, retune) in retunes.iter().enumerate() {
                     if let Some(retune) = retune.filter(|retune| retune.sample == n) {
@@ -146,13 +149,10 @@ impl Particles {
             let bp = resonators.step(&x);
             // Summed particle by particle, as the firmware does.
             let mut filtered = 0.0;
-            let mut raw = 0.0;
-            for (&b, &s) in bp[..PARTICLE_COUNT].iter().zip(row) {
-                raw += s;
+            for &b in &bp[..PARTICLE_COUNT] {
                 filtered += b;
             }
             *o = filtered;
-            *a = raw;
         }
         for state in resonators.state_1.iter_mut().chain(resonators.state_2.iter_mut()) {
             *state = flush_negligible(*state);
@@ -160,8 +160,16 @@ impl Particles {
     }
 }
 
-/// One particle's pulse heights for the block, and its retuning if it pulsed.
-fn draw_pulses(settings: &ParticleSettings, random: &mut Random, pulses: &mut Block) -> Option<Retune> {
+/// One particle's pulse heights for the block, written into its lane of
+/// `rows` (left silent where it does not pulse) and added into `raw`, and its
+/// retuning if it pulsed.
+fn draw_pulses(
+    settings: &ParticleSettings,
+    random: &mut Random,
+    rows: &mut PulseRows,
+    lane: usize,
+    raw: &mut Block,
+) -> Option<Retune> {
     let density = settings.density;
     let gain = 1.0 / density;
     let mut u = random.get_float();
@@ -170,10 +178,11 @@ fn draw_pulses(settings: &ParticleSettings, random: &mut Random, pulses: &mut Bl
         u = density;
     }
     let mut retune = None;
-    for (n, s) in pulses.iter_mut().enumerate() {
-        *s = 0.0;
+    for (n, (row, raw)) in rows.iter_mut().zip(raw.iter_mut()).enumerate() {
         if u <= density {
-            *s = u * gain;
+            let s = u * gain;
+            row[lane] = s;
+            *raw += s;
             if retune.is_none() {
                 let detune = 2.0 * random.get_float() - 1.0;
                 let frequency = (semitones_to_ratio(settings.spread * detune) * settings.f0).min(0.25);
@@ -190,6 +199,18 @@ fn draw_pulses(settings: &ParticleSettings, random: &mut Random, pulses: &mut Bl
 mod tests {
     use super::*;
     use crate::engines::BLOCK_SIZE;
+
+    /// One particle's draws for a block, its pulses returned in `pulses`.
+    fn draw_one(settings: &ParticleSettings, random: &mut Random, pulses: &mut Block) -> Option<Retune> {
+        let mut rows = [[0.0; LANES]; BLOCK_SIZE];
+        let mut raw = [0.0; BLOCK_SIZE];
+        let retune = draw_pulses(settings, random, &mut rows, 1, &mut raw);
+        for ((pulse, row), raw) in pulses.iter_mut().zip(&rows).zip(&raw) {
+            *pulse = row[1];
+            assert_eq!(row[1], *raw);
+        }
+        retune
+    }
 
     fn settings(sync: bool) -> ParticleSettings {
         ParticleSettings { f0: 0.01, density: 0.001, q: 1.5, spread: 0.0, sync }
@@ -233,7 +254,7 @@ mod tests {
         let mut random = Random::default();
         let mut pulses = [0.0f32; BLOCK_SIZE];
         let mut expected = random.clone();
-        let retune = draw_pulses(&settings(false), &mut random, &mut pulses);
+        let retune = draw_one(&settings(false), &mut random, &mut pulses);
         let draws = 13 + usize::from(retune.is_some());
         assert_eq!(retune.is_some(), pulses.iter().any(|&x| x != 0.0));
         for _ in 0..draws {
@@ -241,7 +262,7 @@ mod tests {
         }
         assert_eq!(random, expected);
         let mut expected = random.clone();
-        let retune = draw_pulses(&settings(true), &mut random, &mut pulses);
+        let retune = draw_one(&settings(true), &mut random, &mut pulses);
         assert_eq!(retune.map(|r| r.sample), Some(0));
         for _ in 0..14 {
             expected.get_word();
@@ -257,7 +278,7 @@ mod tests {
         let mut count = 0;
         let blocks = 10_000;
         for _ in 0..blocks {
-            draw_pulses(&settings, &mut random, &mut pulses);
+            draw_one(&settings, &mut random, &mut pulses);
             count += pulses.iter().filter(|&&x| x != 0.0).count();
             assert!(pulses.iter().all(|&x| (0.0..=1.0).contains(&x)));
         }
