@@ -287,9 +287,9 @@ fn render_frames<const L: usize, const SCANNING: bool, const ONE_WAVE: bool>(
             let f = frequency[lane];
             cutoff[lane] = self::cutoff(f);
             phase[lane] += f;
-            if phase[lane] >= 1.0 {
-                phase[lane] -= 1.0;
-            }
+            // The wrap as a select, so that it vectorises: `p − (+0)` is `p`
+            // for every `p`, −0 included.
+            phase[lane] -= if phase[lane] >= 1.0 { 1.0 } else { 0.0 };
             waveform[lane] += waveform_increment[lane];
             position[lane] = phase[lane] * 256.0;
         }
