@@ -173,18 +173,22 @@ impl Engine for ChordEngine {
         let chord = self.chord_quantizer.process(0, parameters.harmonics * 1.02, CHORD_COUNT as i32, 0.25);
         let key =
             [self.morph_lp.to_bits(), self.timbre_lp.to_bits(), chord as u32, parameters.note.to_bits()];
-        let plan = match self.plan {
-            Some(plan) if plan.key == key => plan,
-            _ => *self.plan.insert(self.plan(key, chord as usize, parameters.note)),
+        if self.plan.is_none_or(|plan| plan.key != key) {
+            self.plan = Some(self.plan(key, chord as usize, parameters.note));
+        }
+        // Borrowed in place: a copy of the plan per block costs more than its use.
+        let Some(Plan { aux_mask, stops, waveform, wavetable_voices, divide_down_voices, .. }) = &self.plan
+        else {
+            unreachable!("the plan was just made")
         };
-        let Plan { aux_mask, stops, waveform, wavetable_voices, divide_down_voices, .. } = plan;
+        let aux_mask = *aux_mask;
 
         // Each voice's wavetable and divide-down parts, rendered apart and then
         // added into OUT or AUX voice by voice, wavetable first, as the module
         // adds them. Each bank runs its voices together.
         let mut wavetable_out = [[0.0; BLOCK_SIZE]; VOICES];
-        let wavetable_sounded = self.wavetable.render(&wavetable_voices, waveform, &mut wavetable_out);
-        let divide_down_slots = self.divide_down.render(&divide_down_voices, &stops);
+        let wavetable_sounded = self.wavetable.render(wavetable_voices, *waveform, &mut wavetable_out);
+        let divide_down_slots = self.divide_down.render(divide_down_voices, stops);
         let divide_down_frames = self.divide_down.frames();
 
         out.fill(0.0);
