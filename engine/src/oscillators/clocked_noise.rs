@@ -32,14 +32,36 @@ impl ClockedNoise {
         if sync {
             self.phase = 1.0;
         }
+        // A ramp at rest gives every sample the same clock and raw amount:
+        // worked out once.
+        if frequency_ramp.is_at_rest() {
+            let f = frequency_ramp.next();
+            let raw_amount = raw_amount(f);
+            self.render_samples(random, out, || (f, raw_amount));
+        } else {
+            self.render_samples(random, out, || {
+                let f = frequency_ramp.next();
+                (f, raw_amount(f))
+            });
+        }
+        self.frequency = frequency_ramp.value();
+    }
+
+    /// The sample loop of [`Self::render`]; `clock` gives each sample's clock
+    /// frequency and raw amount.
+    #[inline(always)]
+    fn render_samples(
+        &mut self,
+        random: &mut Random,
+        out: &mut [f32],
+        mut clock: impl FnMut() -> (f32, f32),
+    ) {
         let mut next_sample = self.next_sample;
         for y in out.iter_mut() {
             let mut this_sample = next_sample;
             next_sample = 0.0;
-            let f = frequency_ramp.next();
+            let (f, raw_amount) = clock();
             let raw = random.get_float() * 2.0 - 1.0;
-            // Above a quarter of the sample rate the steps fade into plain white noise.
-            let raw_amount = (4.0 * (f - 0.25)).clamp(0.0, 1.0);
             self.phase += f;
             if self.phase >= 1.0 {
                 self.phase -= 1.0;
@@ -53,8 +75,14 @@ impl ClockedNoise {
             *y = this_sample + raw_amount * (raw - this_sample);
         }
         self.next_sample = next_sample;
-        self.frequency = frequency_ramp.value();
     }
+}
+
+/// How much raw white noise replaces the stepped noise at clock `f`: above a
+/// quarter of the sample rate the steps fade into plain white noise.
+#[inline(always)]
+fn raw_amount(f: f32) -> f32 {
+    (4.0 * (f - 0.25)).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
