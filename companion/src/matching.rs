@@ -276,7 +276,7 @@ pub fn search(
     };
     let knn_budget = ((budget as f64 * KNN_SHARE) as usize).max(MIN_KNN_RENDERS).min(budget);
     let mut all = knn_candidates(target, library, index, knn_budget);
-    let probes = octave_probes(target, &all, budget - knn_budget);
+    let probes = pitch_probes(target, &all, budget - knn_budget);
     let probe_renders = probes.len();
     all.extend(probes);
     sort_by_distance(&mut all);
@@ -293,15 +293,16 @@ pub fn search(
     all
 }
 
-/// FREQ moves, in octaves, tried on the best k-NN candidate before refinement.
-const OCTAVE_PROBES: [f64; 8] =
+/// FREQ moves, in octaves, tried on the best k-NN candidate before
+/// refinement: an octave either way, then ½, 1 and 1½ semitones.
+const PITCH_PROBES: [f64; 8] =
     [1.0, -1.0, 0.5 / 12.0, -0.5 / 12.0, 1.0 / 12.0, -1.0 / 12.0, 1.5 / 12.0, -1.5 / 12.0];
 
-/// The best candidate an octave up and down, scored (at most `budget` renders;
-/// none for a patch line). Pitch trackers and the library's neighbours are
-/// often right about the pitch class but an octave off, and refinement, which
-/// moves FREQ by about a semitone, cannot leap an octave.
-fn octave_probes(
+/// The best candidate moved by each of [`PITCH_PROBES`], scored (at most
+/// `budget` renders; none for a patch line). Pitch trackers and the library's
+/// neighbours are often an octave or a semitone off, and refinement, which
+/// starts with about a semitone of FREQ spread, rarely leaps that far.
+fn pitch_probes(
     target: &PreparedTarget,
     candidates: &[ScoredCandidate],
     budget: usize,
@@ -309,7 +310,7 @@ fn octave_probes(
     let Some(best) = candidates.first().filter(|c| c.params.patch.is_none()) else {
         return Vec::new();
     };
-    let probes: Vec<RenderParams> = OCTAVE_PROBES
+    let probes: Vec<RenderParams> = PITCH_PROBES
         .iter()
         .map(|shift| best.params.frequency + shift)
         .filter(|frequency| (-4.0..=4.0).contains(frequency))

@@ -5,6 +5,7 @@
 use crate::dsp::filter::{OnePole, TanApproximation};
 use crate::dsp::random::Random;
 use crate::dsp::units::{note_to_frequency, semitones_to_ratio};
+use crate::engines::memo::Memo;
 use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
 use crate::oscillators::grainlet::GrainletOscillator;
 use crate::oscillators::z_oscillator::ZOscillator;
@@ -16,8 +17,8 @@ pub struct GrainEngine {
     grainlet: GrainletOscillator<2>,
     z_oscillator: ZOscillator,
     dc_blocker: [OnePole; 2],
-    /// The last block's settings and the parameters they came from.
-    settings: Option<([u32; 4], Settings)>,
+    /// The last block's settings, reused while note, TIMBRE, MORPH and HARMONICS rest.
+    settings: Memo<4, Settings>,
 }
 
 /// Everything engine 3 derives from its parameters for a block.
@@ -61,16 +62,11 @@ impl Engine for GrainEngine {
         _already_enveloped: &mut bool,
     ) {
         // Steady knobs give the same settings block after block: keep them.
-        let key =
-            [parameters.note, parameters.timbre, parameters.morph, parameters.harmonics].map(f32::to_bits);
-        let s = match self.settings {
-            Some((cached_key, settings)) if cached_key == key => settings,
-            _ => {
-                let settings = Settings::new(parameters);
-                self.settings = Some((key, settings));
-                settings
-            }
-        };
+        let s = self
+            .settings
+            .get([parameters.note, parameters.timbre, parameters.morph, parameters.harmonics], |_| {
+                Settings::new(parameters)
+            });
         let f0 = s.f0;
 
         let mut second_formant = [0.0f32; BLOCK_SIZE];

@@ -5,6 +5,7 @@ use crate::dsp::interpolate::split;
 use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::units::note_to_frequency;
+use crate::engines::memo::Memo;
 use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
 use crate::oscillators::variable_saw::VariableSawOscillator;
 use crate::oscillators::variable_shape::VariableShapeOscillator;
@@ -22,8 +23,8 @@ pub struct VirtualAnalogEngine {
     square_gain: f32,
     saw_gain: f32,
     temp: Block,
-    /// The last block's settings and the parameters they came from.
-    settings: Option<([u32; 4], Settings)>,
+    /// The last block's settings, reused while note, TIMBRE, MORPH and HARMONICS rest.
+    settings: Memo<4, Settings>,
 }
 
 /// Smoothstep, applied twice to give plateaus at each interval.
@@ -102,11 +103,6 @@ impl Settings {
     }
 }
 
-/// The parameters that [`Settings`] depend on, bit for bit.
-fn settings_key(parameters: &EngineParameters) -> [u32; 4] {
-    [parameters.note, parameters.timbre, parameters.morph, parameters.harmonics].map(f32::to_bits)
-}
-
 impl Engine for VirtualAnalogEngine {
     fn render(
         &mut self,
@@ -131,11 +127,11 @@ impl VirtualAnalogEngine {
         shortcut: bool,
     ) {
         // Steady knobs give the same settings block after block: keep them.
-        let key = settings_key(parameters);
-        if self.settings.map(|(cached_key, _)| cached_key) != Some(key) {
-            self.settings = Some((key, Settings::new(parameters)));
-        }
-        let s = self.settings.map(|(_, settings)| settings).unwrap_or_default();
+        let s = self
+            .settings
+            .get([parameters.note, parameters.timbre, parameters.morph, parameters.harmonics], |_| {
+                Settings::new(parameters)
+            });
 
         // Without detune, AUX's oscillator in the primary's state would
         // render exactly what the primary does (at HARMONICS' centre, say):

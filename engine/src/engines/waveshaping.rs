@@ -13,6 +13,7 @@ use crate::dsp::ramp::ParameterRamp;
 use crate::dsp::random::Random;
 use crate::dsp::sine::sine;
 use crate::dsp::units::note_to_frequency;
+use crate::engines::memo::Memo;
 use crate::engines::{Block, Engine, EngineParameters, BLOCK_SIZE};
 use crate::oscillators::block_math::truncate;
 use crate::oscillators::variable_shape::slopes;
@@ -256,8 +257,8 @@ pub struct WaveshapingEngine {
     shape: f32,
     wavefolder_gain: f32,
     overtone_gain: f32,
-    /// The last block's targets and the parameters they came from.
-    targets: Option<([u32; 4], Targets)>,
+    /// The last block's targets, reused while note, TIMBRE, MORPH and HARMONICS rest.
+    targets: Memo<4, Targets>,
 }
 
 /// Anti-aliasing attenuation: 1 while the estimated highest harmonic
@@ -334,16 +335,11 @@ impl Engine for WaveshapingEngine {
         _already_enveloped: &mut bool,
     ) {
         // Steady knobs give the same targets block after block: keep them.
-        let key =
-            [parameters.note, parameters.timbre, parameters.morph, parameters.harmonics].map(f32::to_bits);
-        let targets = match self.targets {
-            Some((cached_key, targets)) if cached_key == key => targets,
-            _ => {
-                let targets = Targets::new(parameters);
-                self.targets = Some((key, targets));
-                targets
-            }
-        };
+        let targets = self
+            .targets
+            .get([parameters.note, parameters.timbre, parameters.morph, parameters.harmonics], |_| {
+                Targets::new(parameters)
+            });
         self.oscillators.render(targets.f0, targets.pw, out, aux);
 
         let mut shape = ParameterRamp::new(self.shape, targets.shape, BLOCK_SIZE);
