@@ -12,8 +12,10 @@ use crate::index::Index;
 use crate::learned::search::{hybrid_search, learned_candidates};
 use crate::learned::LearnedModel;
 use crate::library::Library;
+use crate::match_job::default_budget;
 use crate::matching::{
-    knn_candidates, search, sort_by_distance, PreparedTarget, ScoredCandidate, TRIGGER_LATENCY_SECONDS,
+    knn_candidates, random_candidates, search, sort_by_distance, PreparedTarget, ScoredCandidate,
+    TRIGGER_LATENCY_SECONDS,
 };
 use crate::refine::Optimizer;
 use crate::render_batch::render_params;
@@ -26,6 +28,33 @@ use crate::space::Space;
 pub const DEFAULT_TARGET_SEED: u64 = 424_242;
 /// Seed of the random-search baseline.
 const RANDOM_SEARCH_SEED: u64 = 0x5EA5C4;
+
+/// Renders each method may spend per target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// The same number for every target.
+    Fixed(usize),
+    /// What `match` spends on the target by default ([`default_budget`] of its length).
+    MatchDefault,
+}
+
+impl Budget {
+    /// Renders for a target lasting `seconds`.
+    pub fn for_target(self, seconds: f64) -> usize {
+        match self {
+            Self::Fixed(renders) => renders,
+            Self::MatchDefault => default_budget(seconds),
+        }
+    }
+
+    /// How it reads in tables and titles.
+    pub fn describe(self) -> String {
+        match self {
+            Self::Fixed(renders) => format!("{renders} renders/target"),
+            Self::MatchDefault => "match's default renders/target".to_string(),
+        }
+    }
+}
 
 /// A search method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,18 +277,12 @@ pub fn random_search(
     budget: usize,
     target_number: u64,
 ) -> Vec<ScoredCandidate> {
-    use rayon::prelude::*;
-    let seed = RANDOM_SEARCH_SEED ^ target_number.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (0..budget as u64)
-        .into_par_iter()
-        .map(|i| {
-            target.score_point(
-                space,
-                &space.point(seed, SplitMix64::for_item(seed, i).below(1 << 40)),
-                "random",
-            )
-        })
-        .collect()
+    random_candidates(
+        target,
+        space,
+        budget,
+        RANDOM_SEARCH_SEED ^ target_number.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    )
 }
 
 /// Runs every method on every target.
@@ -269,7 +292,7 @@ pub fn run(
     library: &Library,
     index: &Index,
     model: Option<&LearnedModel>,
-    budget: usize,
+    budget: Budget,
 ) -> Vec<TargetOutcome> {
     let extractor = FeatureExtractor::new();
     let baselines = Baselines::for_methods(methods, &library.manifest.space, model);
@@ -277,10 +300,11 @@ pub fn run(
     let mut outcomes = Vec::new();
     for (number, target) in targets.iter().enumerate() {
         let prepared = PreparedTarget::new(target.samples.clone(), &extractor);
+        let renders = budget.for_target(prepared.seconds());
         for &method in methods {
             let started = Instant::now();
             let (best, renders) =
-                run_method(method, &prepared, library, index, &baselines, budget, number as u64);
+                run_method(method, &prepared, library, index, &baselines, renders, number as u64);
             let milliseconds = started.elapsed().as_secs_f64() * 1000.0;
             let onsets_recovered = target.truth.as_ref().and_then(|t| onset_recovery(t, &prepared));
             let (engine_recovered, note_recovered) = match &target.truth {
@@ -401,10 +425,18 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 /// The summary as a text table.
-pub fn format_summary(summaries: &[MethodSummary], budget: usize) -> String {
+pub fn format_summary(summaries: &[MethodSummary], budget: Budget) -> String {
     let mut lines = vec![format!(
-        "{:<10} {:>7} {:>10} {:>10} {:>9} {:>9} {:>8} {:>8}   (budget {budget} renders/target)",
-        "method", "targets", "median", "mean", "win/rand", "ms/tgt", "engine", "note"
+        "{:<10} {:>7} {:>10} {:>10} {:>9} {:>9} {:>8} {:>8}   (budget {})",
+        "method",
+        "targets",
+        "median",
+        "mean",
+        "win/rand",
+        "ms/tgt",
+        "engine",
+        "note",
+        budget.describe()
     )];
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{:.0}%", x * 100.0));
     for s in summaries {
@@ -448,7 +480,7 @@ mod tests {
         let methods =
             [Method::Random, Method::Knn, Method::KnnCmaes, Method::KnnGa, Method::Learned, Method::Hybrid];
         let budget = 12;
-        let outcomes = run(&targets, &methods, &library, &index, Some(&model), budget);
+        let outcomes = run(&targets, &methods, &library, &index, Some(&model), Budget::Fixed(budget));
         assert_eq!(outcomes.len(), targets.len() * methods.len());
         for o in &outcomes {
             assert!(o.renders >= 1 && o.renders <= budget, "{:?} spent {}", o.method, o.renders);
@@ -459,6 +491,9 @@ mod tests {
         for name in ["learned", "hybrid"] {
             assert_eq!(Method::parse(name).unwrap().name(), name);
         }
-        assert!(format_summary(&summaries, budget).contains("hybrid"));
+        assert!(format_summary(&summaries, Budget::Fixed(budget)).contains("hybrid"));
+        // By default each target gets what `match` would spend on it.
+        let one = run(&targets[..1], &[Method::Random], &library, &index, None, Budget::MatchDefault);
+        assert_eq!(one[0].renders, default_budget(targets[0].samples.len() as f64 / 48_000.0));
     }
 }

@@ -96,9 +96,9 @@ pub enum MatchError {
 
 /// Seconds of candidate audio rendered and scored per target by default: on
 /// 2 cores this keeps `match` within a few seconds whatever the target's length.
-pub const DEFAULT_RENDERED_SECONDS: f64 = 96.0;
+pub const DEFAULT_RENDERED_SECONDS: f64 = 192.0;
 /// Bounds of the default budget, in renders.
-pub const DEFAULT_BUDGET_RANGE: (usize, usize) = (32, 192);
+pub const DEFAULT_BUDGET_RANGE: (usize, usize) = (32, 384);
 /// Seed of the refinement's random draws.
 pub const REFINE_SEED: u64 = 7;
 

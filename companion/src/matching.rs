@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use crate::analysis::log_spectrum::LogSpectrum;
 use crate::analysis::onsets::{self, OnsetAnalysis, MIN_GAP_SECONDS};
 use crate::analysis::segment::sound_start;
 use crate::features::{FeatureExtractor, DIMS, F0_DIM, FEATURE_RATE, VOICING_DIM};
@@ -34,6 +35,8 @@ pub struct PreparedTarget {
     pub trigger_times: Vec<f64>,
     /// Features of the first event alone (cut at the second trigger), where there are several.
     pub first_event_features: Option<[f32; DIMS]>,
+    /// Its long-term log-frequency spectrum, to line candidates' pitch up with.
+    pub log_spectrum: LogSpectrum,
     mss: Mss,
     reference: PreparedReference,
 }
@@ -50,6 +53,7 @@ impl PreparedTarget {
             let end = (((next + TRIGGER_LATENCY_SECONDS) * FEATURE_RATE) as usize).min(samples.len());
             extractor.extract(&samples[..end])
         });
+        let log_spectrum = LogSpectrum::of(&samples, FEATURE_RATE);
         let mss = Mss::default();
         let as_f64: Vec<f64> = samples.iter().map(|&x| x as f64).collect();
         let reference = mss.prepare(&as_f64);
@@ -61,6 +65,7 @@ impl PreparedTarget {
             events,
             trigger_times,
             first_event_features,
+            log_spectrum,
             mss,
             reference,
         }
@@ -261,8 +266,9 @@ pub const KNN_SHARE: f64 = 0.25;
 /// Fewest k-NN renders before refinement.
 pub const MIN_KNN_RENDERS: usize = 8;
 
-/// The whole search: k-NN candidates, then (if `optimizer` is given) refinement
-/// of the best few, `budget` renders in all; every evaluated candidate, best first.
+/// The whole search: k-NN candidates, then (if `optimizer` is given) the
+/// rest of [`search_from`] them, `budget` renders in all; every evaluated
+/// candidate, best first.
 pub fn search(
     target: &PreparedTarget,
     library: &Library,
@@ -275,22 +281,82 @@ pub fn search(
         return knn_candidates(target, library, index, budget);
     };
     let knn_budget = ((budget as f64 * KNN_SHARE) as usize).max(MIN_KNN_RENDERS).min(budget);
-    let mut all = knn_candidates(target, library, index, knn_budget);
-    let probes = pitch_probes(target, &all, budget - knn_budget);
-    let probe_renders = probes.len();
+    let starts = knn_candidates(target, library, index, knn_budget);
+    search_from(target, &library.manifest.space, starts, budget, optimizer, seed)
+}
+
+/// The search after its starting candidates (`starts`, already scored and
+/// counted in `budget`): random points where they are all far from the
+/// target, pitch moves of the best, then refinement with what is left of
+/// `budget`. Every evaluated candidate, best first.
+pub fn search_from(
+    target: &PreparedTarget,
+    space: &crate::space::Space,
+    mut all: Vec<ScoredCandidate>,
+    budget: usize,
+    optimizer: crate::refine::Optimizer,
+    seed: u64,
+) -> Vec<ScoredCandidate> {
+    all.extend(explore_if_far(target, space, &all, budget.saturating_sub(all.len()), seed));
+    sort_by_distance(&mut all);
+    let probes = spectral_transpositions(target, &all, budget.saturating_sub(all.len()));
+    all.extend(probes);
+    let probes = pitch_probes(target, &all, budget.saturating_sub(all.len()));
     all.extend(probes);
     sort_by_distance(&mut all);
-    let refined = crate::refine::refine(
-        target,
-        &library.manifest.space,
-        &all,
-        budget - knn_budget - probe_renders,
-        optimizer,
-        seed,
-    );
+    let refined =
+        crate::refine::refine(target, space, &all, budget.saturating_sub(all.len()), optimizer, seed);
     all.extend(refined);
     sort_by_distance(&mut all);
     all
+}
+
+/// MSS from which the best k-NN candidate counts as far from the target: the
+/// library's neighbourhood of the sound is then a poor guide (typical of real
+/// recordings, rare in-domain).
+pub const FAR_DISTANCE: f64 = 1.6;
+/// Share of the budget spent on random points of the space when the k-NN
+/// candidates are far from the target.
+pub const EXPLORE_SHARE: f64 = 0.25;
+/// Seed of exploration's random points (mixed with the caller's seed).
+const EXPLORE_SEED: u64 = 0xE7_9105E;
+
+/// Where the best of `candidates` is [far](FAR_DISTANCE) from the target,
+/// [`EXPLORE_SHARE`] of `budget` random points of the space, scored; else none.
+/// Random search beats a poor neighbourhood on some real recordings (a gong,
+/// a bird), and the refinement then starts from whichever is better.
+pub fn explore_if_far(
+    target: &PreparedTarget,
+    space: &crate::space::Space,
+    candidates: &[ScoredCandidate],
+    budget: usize,
+    seed: u64,
+) -> Vec<ScoredCandidate> {
+    let far = candidates.iter().map(|c| c.distance).fold(f64::INFINITY, f64::min) >= FAR_DISTANCE;
+    if !far {
+        return Vec::new();
+    }
+    let count = (budget as f64 * EXPLORE_SHARE) as usize;
+    random_candidates(target, space, count, EXPLORE_SEED ^ seed)
+}
+
+/// `count` random points of `space` drawn with `seed`, rendered as candidates
+/// for the target and scored, best first.
+pub fn random_candidates(
+    target: &PreparedTarget,
+    space: &crate::space::Space,
+    count: usize,
+    seed: u64,
+) -> Vec<ScoredCandidate> {
+    let mut scored: Vec<ScoredCandidate> = (0..count as u64)
+        .into_par_iter()
+        .map(|i| {
+            let point = space.point(seed, crate::rng::SplitMix64::for_item(seed, i).below(1 << 40));
+            target.score_point(space, &point, "random")
+        })
+        .collect();
+    sort_by_distance(&mut scored);
+    scored
 }
 
 /// FREQ moves, in octaves, tried on the best k-NN candidate before
@@ -324,6 +390,61 @@ fn pitch_probes(
         .map(|params| {
             let (distance, _) = target.score(&params);
             ScoredCandidate { params, distance, method, ..best.clone() }
+        })
+        .collect();
+    sort_by_distance(&mut scored);
+    scored
+}
+
+/// Distinct engines (best first) whose best candidate is transposed onto
+/// the target by [`spectral_transpositions`].
+const SPECTRAL_STARTS: usize = 2;
+/// Transpositions tried per start: the best peaks of the spectra's cross-correlation.
+const SPECTRAL_SHIFTS: usize = 3;
+/// Farthest spectral transposition tried, semitones.
+const SPECTRAL_REACH: f64 = 60.0;
+
+/// The best candidates of the first [`SPECTRAL_STARTS`] engines, each moved
+/// by the transpositions that best line its long-term spectrum up with the
+/// target's, scored (at most `budget` renders; none for patch lines).
+pub fn spectral_transpositions(
+    target: &PreparedTarget,
+    candidates: &[ScoredCandidate],
+    budget: usize,
+) -> Vec<ScoredCandidate> {
+    let mut starts: Vec<&ScoredCandidate> = Vec::new();
+    for c in candidates.iter().filter(|c| c.params.patch.is_none()) {
+        if starts.len() == SPECTRAL_STARTS {
+            break;
+        }
+        if starts.iter().all(|s| s.params.model != c.params.model) {
+            starts.push(c);
+        }
+    }
+    let plan: Vec<(&ScoredCandidate, RenderParams)> = starts
+        .par_iter()
+        .map(|start| {
+            let out: Vec<f32> = render_params(&start.params).iter().map(|f| f[0]).collect();
+            let spectrum = LogSpectrum::of(&out, FEATURE_RATE);
+            target
+                .log_spectrum
+                .best_shifts(&spectrum, SPECTRAL_REACH, SPECTRAL_SHIFTS)
+                .into_iter()
+                .map(|shift| start.params.frequency + shift / 12.0)
+                .filter(|frequency| (-4.0..=4.0).contains(frequency))
+                .map(|frequency| {
+                    (*start, RenderParams { frequency: quantize_octaves(frequency), ..start.params.clone() })
+                })
+                .collect::<Vec<_>>()
+        })
+        .flatten()
+        .collect();
+    let mut scored: Vec<ScoredCandidate> = plan
+        .into_par_iter()
+        .take(budget)
+        .map(|(start, params)| {
+            let (distance, _) = target.score(&params);
+            ScoredCandidate { params, distance, method: "knn+transpose", ..start.clone() }
         })
         .collect();
     sort_by_distance(&mut scored);
@@ -426,5 +547,57 @@ mod tests {
         assert!(target.static_fallback());
         assert_eq!(target.trigger_times, vec![0.0]);
         assert!(target.first_event_features.is_none());
+    }
+
+    fn scored(target: &PreparedTarget, params: RenderParams) -> ScoredCandidate {
+        let (distance, _) = target.score(&params);
+        ScoredCandidate { params, distance, feature_distance: None, library_index: None, method: "knn" }
+    }
+
+    #[test]
+    fn spectral_transposition_moves_a_candidate_onto_the_target_pitch() {
+        let mut truth = RenderParams::defaults("x", 2);
+        truth.seconds = 0.4;
+        truth.frequency = 0.25;
+        let out: Vec<f32> = render_params(&truth).iter().map(|f| f[0]).collect();
+        let target = PreparedTarget::new(out, &FeatureExtractor::new());
+        // An octave and a fifth too low, then 3 semitones too high.
+        for offset in [-19.0 / 12.0, 3.0 / 12.0] {
+            let start =
+                scored(&target, RenderParams { frequency: truth.frequency + offset, ..truth.clone() });
+            let moved = spectral_transpositions(&target, std::slice::from_ref(&start), 3);
+            assert!(!moved.is_empty() && moved.len() <= 3);
+            let best = &moved[0];
+            assert!(
+                (best.params.frequency - truth.frequency).abs() * 1200.0 < 15.0,
+                "{offset}: {:?}",
+                best.params
+            );
+            let cents = (best.params.frequency - truth.frequency) * 1200.0;
+            assert!(
+                best.distance < 0.25 * start.distance,
+                "{cents} cents: {} vs {}",
+                best.distance,
+                start.distance
+            );
+            assert!(spectral_transpositions(&target, std::slice::from_ref(&start), 1).len() == 1);
+        }
+    }
+
+    #[test]
+    fn random_points_are_explored_only_when_every_candidate_is_far() {
+        let space = crate::space::Space::default_space();
+        let mut params = RenderParams::defaults("x", 0);
+        params.seconds = 0.2;
+        let out: Vec<f32> = render_params(&params).iter().map(|f| f[0]).collect();
+        let target = PreparedTarget::new(out, &FeatureExtractor::new());
+        let near = scored(&target, params.clone());
+        assert!(explore_if_far(&target, &space, std::slice::from_ref(&near), 40, 1).is_empty());
+        let far = ScoredCandidate { distance: FAR_DISTANCE, ..near };
+        let explored = explore_if_far(&target, &space, std::slice::from_ref(&far), 40, 1);
+        assert_eq!(explored.len(), (40.0 * EXPLORE_SHARE) as usize);
+        assert!(explored.windows(2).all(|w| w[0].distance <= w[1].distance));
+        let again = explore_if_far(&target, &space, std::slice::from_ref(&far), 40, 1);
+        assert!(explored.iter().zip(&again).all(|(a, b)| a.params == b.params && a.distance == b.distance));
     }
 }

@@ -3,6 +3,7 @@
 //! Pure functions over sample slices; the feature vector in `features` is built from these.
 
 pub mod envelope;
+pub mod log_spectrum;
 pub mod mel;
 pub mod onsets;
 pub mod segment;

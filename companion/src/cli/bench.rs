@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use rackmatch::atomic::write_bytes_atomically;
-use rackmatch::bench::{self, Method, TargetOutcome, DEFAULT_TARGET_SEED};
+use rackmatch::bench::{self, Budget, Method, TargetOutcome, DEFAULT_TARGET_SEED};
 use rackmatch::index::Index;
 use rackmatch::learned::LearnedModel;
 use rackmatch::match_job::{resolve_library, LibrarySource};
@@ -25,9 +25,10 @@ pub struct BenchArgs {
     /// Seed of the in-domain targets (never used for libraries).
     #[arg(long, default_value_t = DEFAULT_TARGET_SEED)]
     target_seed: u64,
-    /// Renders per target, for every method.
-    #[arg(long, default_value_t = 128)]
-    budget: usize,
+    /// Renders per target, for every method (default: what `match` spends on
+    /// each target, which depends on its length).
+    #[arg(long)]
+    budget: Option<usize>,
     /// Methods, comma-separated: random, seed, knn, knn+cmaes, knn+ga, learned,
     /// hybrid (default: all; learned and hybrid only where the model fits the space).
     #[arg(long, value_delimiter = ',')]
@@ -63,7 +64,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
             }
         }
     }
-    anyhow::ensure!(args.budget >= 1, "--budget must be at least 1");
+    anyhow::ensure!(args.budget != Some(0), "--budget must be at least 1");
+    let budget = args.budget.map_or(Budget::MatchDefault, Budget::Fixed);
     let source = match (&args.library, &args.space) {
         (Some(dir), _) => LibrarySource::Directory(dir.clone()),
         (None, Some(path)) => LibrarySource::Space(Space::load(path)?),
@@ -101,9 +103,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     targets.extend(bench::in_domain_targets(&library.manifest.space, args.target_seed, args.in_domain));
     anyhow::ensure!(!targets.is_empty(), "no targets: give --targets DIR and/or --in-domain N");
-    let outcomes = bench::run(&targets, &methods, &library, &index, model.as_ref(), args.budget);
+    let outcomes = bench::run(&targets, &methods, &library, &index, model.as_ref(), budget);
     let summaries = bench::summarise(&outcomes, &methods);
-    let json = serde_json::json!({"budget": args.budget, "summary": summaries, "outcomes": outcomes});
+    let json = serde_json::json!({"budget": budget.describe(), "summary": summaries, "outcomes": outcomes});
     let text = serde_json::to_string_pretty(&json)?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create", args.out.display()))?;
     let json_path = args.out.join("bench.json");
@@ -111,7 +113,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         .with_context(|| format!("{}: cannot write", json_path.display()))?;
     // The results are on disk before the figure is tried, so a failed figure loses nothing.
     let figure = MethodBoxFigure {
-        title: format!("MSS per target, budget {} renders per target", args.budget),
+        title: format!("MSS per target, budget {}", budget.describe()),
         columns: columns(&outcomes, &methods),
     };
     let drawn = write_figure(&figure, &args.out.join("bench-mss"));
@@ -127,7 +129,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 o.params.model
             );
         }
-        println!("{}", bench::format_summary(&summaries, args.budget));
+        println!("{}", bench::format_summary(&summaries, budget));
     }
     match drawn {
         Ok([png, svg]) => eprintln!("wrote {}, {} and {}", json_path.display(), png.display(), svg.display()),

@@ -28,8 +28,8 @@ pub struct MatchArgs {
     /// Output directory (default ./rackmatch-out/<target-name>/).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Candidate renders per target (library not counted); default: about 96
-    /// seconds of audio, i.e. 192 renders for a 0.5 s target, 48 for a 2 s one.
+    /// Candidate renders per target (library not counted); default: about 192
+    /// seconds of audio, i.e. 384 renders for a 0.5 s target, 96 for a 2 s one.
     #[arg(long)]
     budget: Option<usize>,
     /// Hybrid search: the learned model's proposals join the k-NN candidates

@@ -7,9 +7,9 @@ use rayon::prelude::*;
 use super::LearnedModel;
 use crate::index::Index;
 use crate::library::Library;
-use crate::matching::{knn_candidates, sort_by_distance, PreparedTarget, ScoredCandidate};
+use crate::matching::{knn_candidates, search_from, sort_by_distance, PreparedTarget, ScoredCandidate};
 use crate::matching::{KNN_SHARE, MIN_KNN_RENDERS};
-use crate::refine::{refine, Optimizer};
+use crate::refine::Optimizer;
 
 /// The model's `budget` proposals for the target, rendered at its length
 /// (onsets aligned) and scored by MSS, best first.
@@ -31,8 +31,9 @@ pub fn learned_candidates(
 
 /// The hybrid search, `budget` renders in all: the starting share of the
 /// budget (as in [`crate::matching::search`]) is split between the model's
-/// proposals and k-NN candidates, and the best of both is refined with
-/// `optimizer`. Every evaluated candidate, best first.
+/// proposals and k-NN candidates; the search goes on from the best of both
+/// as in [`crate::matching::search_from`], refining with `optimizer`. Every
+/// evaluated candidate, best first.
 ///
 /// `model` must fit the library's space.
 pub fn hybrid_search(
@@ -46,11 +47,8 @@ pub fn hybrid_search(
 ) -> Vec<ScoredCandidate> {
     let start_budget = ((budget as f64 * KNN_SHARE) as usize).max(MIN_KNN_RENDERS).min(budget);
     let learned_budget = start_budget / 2;
-    let mut all = knn_candidates(target, library, index, start_budget - learned_budget);
-    all.extend(learned_candidates(target, model, learned_budget, seed));
-    sort_by_distance(&mut all);
-    let refined = refine(target, &library.manifest.space, &all, budget - start_budget, optimizer, seed);
-    all.extend(refined);
-    sort_by_distance(&mut all);
-    all
+    let mut starts = knn_candidates(target, library, index, start_budget - learned_budget);
+    starts.extend(learned_candidates(target, model, learned_budget, seed));
+    sort_by_distance(&mut starts);
+    search_from(target, &library.manifest.space, starts, budget, optimizer, seed)
 }
