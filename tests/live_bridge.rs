@@ -269,7 +269,7 @@ fn sweep_import_match_and_verify_against_a_simulated_rack() {
             top_k: 3,
             out_dir,
             budget: Some(8),
-            hybrid: false,
+            hybrid: true,
             model: None,
         },
         &AtomicBool::new(false),

@@ -1,5 +1,14 @@
 //! The `rackmatch` command line: a thin layer over the library.
 
+/// `println!` for results: a reader that has gone away (`rackmatch ... | head`)
+/// ends the program quietly instead of panicking; results reach stdout only
+/// after every file is written, so nothing is left half done.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::print_line(format_args!($($arg)*))
+    };
+}
+
 mod cli;
 
 use std::process::ExitCode;

@@ -11,12 +11,12 @@ use crate::features::FeatureExtractor;
 use crate::index::Index;
 use crate::learned::model_file::ModelError;
 use crate::learned::search::hybrid_search;
-use crate::learned::{LearnedModel, BUILTIN_MODEL_PATH};
+use crate::learned::LearnedModel;
 use crate::library::{self, Library, LibraryError, DEFAULT_SEED, DEFAULT_SIZE};
 use crate::match_result::{
     candidate_records, write_result_json, write_wavs, LibraryRecord, MatchResult, TargetAnalysis,
 };
-use crate::matching::{search, PreparedTarget};
+use crate::matching::{search, sort_by_distance, PreparedTarget, ScoredCandidate};
 use crate::refine::Optimizer;
 use crate::space::{Space, SpaceError};
 
@@ -44,10 +44,13 @@ pub struct MatchJob {
     /// [`default_budget`] of the target's length; at least `top_k`.
     pub budget: Option<usize>,
     /// Seed the refinement with the learned model's proposals as well as the
-    /// k-NN candidates (the hybrid search). Off by default: in the bench it
-    /// did not beat k-NN and CMA-ES clearly enough (see models/README.md).
+    /// k-NN candidates (the hybrid search; `match`'s default, as it beat k-NN
+    /// and CMA-ES alone in the bench: see models/README.md). Without a `model`
+    /// file, where the built-in model does not fit the library's space, the
+    /// search goes on without a model.
     pub hybrid: bool,
-    /// Model file for the hybrid search; `None` means the built-in model.
+    /// Model file for the hybrid search (it must fit the library's space);
+    /// `None` means the built-in model.
     pub model: Option<PathBuf>,
 }
 
@@ -177,9 +180,13 @@ pub fn run_match(
 
     let step = Instant::now();
     let budget = job.budget.unwrap_or_else(|| default_budget(target.seconds())).max(job.top_k);
-    let model = match job.hybrid {
-        true => Some(match_model(job.model.as_deref(), &library.manifest.space)?),
-        false => None,
+    let model = match (job.hybrid, &job.model) {
+        (false, _) => None,
+        (true, Some(path)) => Some(match_model(path, &library.manifest.space)?),
+        (true, None) => {
+            let builtin = LearnedModel::builtin()?;
+            builtin.fits(&library.manifest.space).then_some(builtin)
+        }
     };
     let (method, mut candidates) = match &model {
         Some(model) => {
@@ -187,8 +194,7 @@ pub fn run_match(
         }
         None => ("knn+cmaes", search(&target, &library, &index, budget, Some(Optimizer::CmaEs), REFINE_SEED)),
     };
-    candidates = distinct(candidates);
-    candidates.truncate(job.top_k);
+    candidates = distinct(candidates, job.top_k);
     timing.insert("search_and_rerank".to_string(), ms(step));
 
     let space = &library.manifest.space;
@@ -221,12 +227,9 @@ pub fn run_match(
     Ok(result)
 }
 
-/// The model of a hybrid match: the named file, else the built-in model; it must fit `space`.
-fn match_model(path: Option<&Path>, space: &Space) -> Result<LearnedModel, MatchError> {
-    let (model, path) = match path {
-        Some(path) => (LearnedModel::load(path)?, path),
-        None => (LearnedModel::builtin()?, Path::new(BUILTIN_MODEL_PATH)),
-    };
+/// The model file of a hybrid match, which must fit `space`.
+fn match_model(path: &Path, space: &Space) -> Result<LearnedModel, MatchError> {
+    let model = LearnedModel::load(path)?;
     if !model.fits(space) {
         return Err(MatchError::ModelSpace {
             path: path.to_path_buf(),
@@ -237,13 +240,54 @@ fn match_model(path: Option<&Path>, space: &Space) -> Result<LearnedModel, Match
     Ok(model)
 }
 
-/// Keeps the best-scoring candidate per engine and trigger mode, so the top
-/// list offers real alternatives rather than near-copies of one patch.
-fn distinct(candidates: Vec<crate::matching::ScoredCandidate>) -> Vec<crate::matching::ScoredCandidate> {
+/// The best `top_k` candidates, each the best of its engine and trigger mode,
+/// so the list offers real alternatives rather than near-copies of one
+/// patch; where a small budget found fewer distinct sounds than `top_k`, the
+/// list is filled with the best of the others (no two with the same
+/// parameters), closest first.
+fn distinct(candidates: Vec<ScoredCandidate>, top_k: usize) -> Vec<ScoredCandidate> {
     let mut seen = std::collections::HashSet::new();
-    candidates.into_iter().filter(|c| seen.insert((c.params.model, c.params.trigger.is_some()))).collect()
+    let (mut chosen, others): (Vec<_>, Vec<_>) =
+        candidates.into_iter().partition(|c| seen.insert((c.params.model, c.params.trigger.is_some())));
+    for candidate in others {
+        if chosen.len() >= top_k {
+            break;
+        }
+        if chosen.iter().all(|c| c.params != candidate.params) {
+            chosen.push(candidate);
+        }
+    }
+    sort_by_distance(&mut chosen);
+    chosen.truncate(top_k);
+    chosen
 }
 
 fn ms(since: Instant) -> f64 {
     (since.elapsed().as_secs_f64() * 1e5).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render_params::RenderParams;
+
+    fn candidate(model: u32, timbre: f64, distance: f64) -> ScoredCandidate {
+        let params = RenderParams { timbre, ..RenderParams::defaults("c", model) };
+        ScoredCandidate { params, distance, feature_distance: None, library_index: None, method: "knn" }
+    }
+
+    #[test]
+    fn the_list_prefers_distinct_engines_and_fills_up_without_copies() {
+        let found = vec![
+            candidate(3, 0.1, 0.5),
+            candidate(3, 0.2, 0.6),
+            candidate(3, 0.2, 0.6),
+            candidate(5, 0.1, 0.9),
+        ];
+        let engines =
+            |list: &[ScoredCandidate]| list.iter().map(|c| (c.params.model, c.distance)).collect::<Vec<_>>();
+        assert_eq!(engines(&distinct(found.clone(), 2)), [(3, 0.5), (5, 0.9)]);
+        assert_eq!(engines(&distinct(found.clone(), 3)), [(3, 0.5), (3, 0.6), (5, 0.9)]);
+        assert_eq!(engines(&distinct(found, 5)).len(), 3, "the copy of the second is left out");
+    }
 }

@@ -26,6 +26,6 @@ pub fn run(args: ApplyArgs) -> Result<()> {
     let mut midi = MidirOut::open(&args.midi_port)?;
     let sent = apply(&result, args.rank, &mut midi).map_err(anyhow::Error::msg)?;
     let list: Vec<String> = sent.iter().map(|(cc, v)| format!("CC{cc}={v}")).collect();
-    println!("sent to {}: {}", midi.port_name, list.join(" "));
+    out!("sent to {}: {}", midi.port_name, list.join(" "));
     Ok(())
 }

@@ -118,10 +118,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     };
     let drawn = write_figure(&figure, &args.out.join("bench-mss"));
     if args.json {
-        println!("{text}");
+        out!("{text}");
     } else {
         for o in &outcomes {
-            println!(
+            out!(
                 "{:<32} {:<8} mss {:.4}  model {:>2}",
                 o.target,
                 o.method.name(),
@@ -129,7 +129,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 o.params.model
             );
         }
-        println!("{}", bench::format_summary(&summaries, budget));
+        out!("{}", bench::format_summary(&summaries, budget));
     }
     match drawn {
         Ok([png, svg]) => eprintln!("wrote {}, {} and {}", json_path.display(), png.display(), svg.display()),

@@ -32,11 +32,12 @@ pub struct MatchArgs {
     /// seconds of audio, i.e. 384 renders for a 0.5 s target, 96 for a 2 s one.
     #[arg(long)]
     budget: Option<usize>,
-    /// Hybrid search: the learned model's proposals join the k-NN candidates
-    /// as starts of the refinement (uses the built-in model; no training needed).
-    #[arg(long)]
-    hybrid: bool,
-    /// Model file for the hybrid search instead of the built-in one (implies --hybrid).
+    /// Search without the learned model: k-NN candidates and refinement alone.
+    /// By default the built-in model's proposals join the k-NN candidates as
+    /// starts of the refinement (the hybrid search), where the model fits the space.
+    #[arg(long, conflicts_with = "model")]
+    no_model: bool,
+    /// Model file for the hybrid search instead of the built-in one.
     #[arg(long)]
     model: Option<PathBuf>,
     /// Print result.json instead of the table.
@@ -66,20 +67,20 @@ pub fn run(args: MatchArgs) -> Result<()> {
         library,
         top_k: args.top,
         budget: args.budget,
-        hybrid: args.hybrid || args.model.is_some(),
+        hybrid: !args.no_model,
         model: args.model.clone(),
     };
     let stop = super::interrupt_flag();
     let result = run_match(&job, &stop, &write_voice_patch)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        out!("{}", serde_json::to_string_pretty(&result)?);
     } else {
         let space = match &job.library {
             LibrarySource::Space(space) => space.clone(),
             LibrarySource::Directory(dir) => rackmatch::library::read_manifest(dir)?.space,
         };
-        println!("{}", format_table(&result, &space));
-        println!("results in {}", job.out_dir.display());
+        out!("{}", format_table(&result, &space));
+        out!("results in {}", job.out_dir.display());
     }
     if args.report {
         super::report::write_and_announce(&result, &job.out_dir, &args.maps, &stop)?;

@@ -23,3 +23,18 @@ pub fn interrupt_flag() -> Arc<AtomicBool> {
     let _ = ctrlc::set_handler(move || handler_flag.store(true, std::sync::atomic::Ordering::Relaxed));
     flag
 }
+
+/// Writes one line to stdout (see the `out!` macro): a closed pipe ends the
+/// program with success, as it would for a tool killed by SIGPIPE; any other
+/// failure to write ends it with an error.
+pub fn print_line(line: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout.write_fmt(line).and_then(|()| stdout.write_all(b"\n")) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("rackmatch: cannot write to standard output: {error}");
+        std::process::exit(1);
+    }
+}

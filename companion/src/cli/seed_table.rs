@@ -43,9 +43,9 @@ pub fn run(args: SeedTableArgs) -> Result<()> {
     let stop = super::interrupt_flag();
     let table = seed_table(&args.target, &source, &settings, args.maps_dir.as_deref(), &stop)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&table)?);
+        out!("{}", serde_json::to_string_pretty(&table)?);
     } else {
-        println!("{}", format_seed_table(&table));
+        out!("{}", format_seed_table(&table));
     }
     Ok(())
 }

@@ -80,7 +80,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let train_seconds = started.elapsed().as_secs_f64();
     model_file::write(&args.out, &header, &weights).with_context(|| "writing the model")?;
     let record = &header.training;
-    println!(
+    out!(
         "wrote {}: {} training points from {} ({:.0} s to build/load), {} epochs in {:.0} s",
         args.out.display(),
         library.points.len(),
@@ -89,7 +89,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         options.epochs,
         train_seconds
     );
-    println!(
+    out!(
         "validation: engine {:.1}%, trigger mode {:.1}%, knob RMS error {:.3} (unit box)",
         record.validation_engine_accuracy * 100.0,
         record.validation_mode_accuracy * 100.0,

@@ -22,6 +22,6 @@ pub fn run(args: VerifyCaptureArgs) -> Result<()> {
         args.dir.display(),
         format_report(&report)
     );
-    println!("{}", format_report(&report));
+    out!("{}", format_report(&report));
     Ok(())
 }
