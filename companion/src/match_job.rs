@@ -66,8 +66,8 @@ pub enum MatchError {
     /// The library could not be loaded or built.
     #[error(transparent)]
     Library(#[from] LibraryError),
-    /// The output directory cannot be written.
-    #[error("{path}: cannot write the results there: {source}")]
+    /// The output directory cannot be written (the reason follows as its source).
+    #[error("{path}: cannot write the results there")]
     Output {
         /// The directory or file.
         path: PathBuf,
