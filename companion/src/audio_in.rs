@@ -22,6 +22,12 @@ pub const MAX_SECONDS: f64 = 600.0;
 /// Peak below which a recording counts as silent (about −90 dBFS).
 pub const SILENCE_PEAK: f32 = 3.2e-5;
 
+/// Whether mono `samples` are silence as `match` judges a target: every
+/// sample below [`SILENCE_PEAK`].
+pub fn is_silent(samples: &[f32]) -> bool {
+    samples.iter().all(|x| x.abs() < SILENCE_PEAK)
+}
+
 /// A decoded target, mono at [`ANALYSIS_RATE`].
 #[derive(Clone, Debug)]
 pub struct TargetAudio {
@@ -142,7 +148,7 @@ pub fn load_target(path: &Path) -> Result<TargetAudio, AudioInputError> {
     }
     let mono: Vec<f32> =
         interleaved.chunks_exact(channels).map(|f| f.iter().sum::<f32>() / channels as f32).collect();
-    if mono.iter().all(|x| x.abs() < SILENCE_PEAK) {
+    if is_silent(&mono) {
         return Err(AudioInputError::Silent { path: path.to_path_buf() });
     }
     let samples = resample(&mono, rate, ANALYSIS_RATE);

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::audio_in::{load_target, AudioInputError, SILENCE_PEAK};
+use crate::audio_in::{is_silent, load_target, AudioInputError};
 use crate::features::FeatureExtractor;
 use crate::index::Index;
 use crate::learned::search::{hybrid_search, learned_candidates};
@@ -182,7 +182,7 @@ pub fn in_domain_targets(space: &Space, seed: u64, count: usize) -> Vec<BenchTar
             let samples = render_params(&params).iter().map(|f| f[0]).collect();
             BenchTarget { name: params.id.clone(), samples, truth: Some(params) }
         })
-        .filter(|target| target.samples.iter().any(|x| x.abs() >= SILENCE_PEAK))
+        .filter(|target| !is_silent(&target.samples))
         .take(count)
         .collect()
 }

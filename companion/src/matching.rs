@@ -424,6 +424,8 @@ pub fn spectral_transpositions(
     let plan: Vec<(&ScoredCandidate, RenderParams)> = starts
         .par_iter()
         .map(|start| {
+            // Scored candidates keep no audio (a search scores hundreds), so
+            // the few starts are rendered again here.
             let out: Vec<f32> = render_params(&start.params).iter().map(|f| f[0]).collect();
             let spectrum = LogSpectrum::of(&out, FEATURE_RATE);
             target

@@ -35,12 +35,6 @@ impl Optimizer {
     }
 }
 
-/// How many distinct engine/trigger-mode starts have their knobs swept
-/// before the optimiser runs once from the best of them. Sweeping two or
-/// three, the budget shared, did worse (100 in-domain targets at 192
-/// renders: median MSS 1.04 against 0.98) and no better on the example
-/// recordings; one optimiser run likewise beat two or three split ones.
-pub const SWEPT_STARTS: usize = 1;
 /// Initial spread of each knob in unit-box coordinates (0.02–0.035 did best
 /// in the in-domain bench; wider spreads waste the budget far from the start).
 const SPREAD: f64 = 0.035;
@@ -58,10 +52,14 @@ const GA_POPULATION: usize = 12;
 /// gave identical in-domain results).
 const SWEEP_SHARE: f64 = 0.4;
 
-/// Refines the best candidates: the best of each of the first
-/// [`SWEPT_STARTS`] distinct engine/trigger-mode pairs has its knobs swept,
-/// then the optimiser runs from the best point found, `budget` renders in
-/// all; returns every evaluated candidate, best first.
+/// Refines the best of `candidates` (sorted, best first): its knobs are
+/// swept, then the optimiser runs once from the best point found, `budget`
+/// renders in all; returns every evaluated candidate, best first.
+///
+/// One start only: sweeping the best two or three engine/trigger-mode pairs,
+/// the budget shared, did worse (100 in-domain targets at 192 renders: median
+/// MSS 1.04 against 0.98) and no better on the example recordings, and one
+/// optimiser run likewise beat two or three split ones.
 pub fn refine(
     target: &PreparedTarget,
     space: &Space,
@@ -70,33 +68,17 @@ pub fn refine(
     optimizer: Optimizer,
     seed: u64,
 ) -> Vec<ScoredCandidate> {
-    let mut starts: Vec<&ScoredCandidate> = Vec::new();
-    for c in candidates {
-        if starts.len() == SWEPT_STARTS {
-            break;
-        }
-        let key = (c.params.model, c.params.trigger.is_some());
-        if !starts.iter().any(|s| (s.params.model, s.params.trigger.is_some()) == key) {
-            starts.push(c);
-        }
-    }
-    let Some(&first) = starts.first() else {
+    let Some(start) = candidates.first() else {
         return Vec::new();
     };
-    let method = refined_method(first.method, optimizer);
-    let sweep_budget = (budget as f64 * SWEEP_SHARE) as usize / starts.len();
-    let mut results = Vec::new();
-    let mut best = first.clone();
-    for start in &starts {
-        let swept = sweep::sweep(target, space, start, sweep_budget, method);
-        for candidate in std::iter::once(*start).chain(&swept) {
-            if candidate.distance < best.distance {
-                // Keeps how the start was found: a transposed start keeps its narrow FREQ spread.
-                best = ScoredCandidate { method: start.method, ..candidate.clone() };
-            }
-        }
-        results.extend(swept);
-    }
+    let method = refined_method(start.method, optimizer);
+    let mut results = sweep::sweep(target, space, start, (budget as f64 * SWEEP_SHARE) as usize, method);
+    let swept = results
+        .iter()
+        .filter(|c| c.distance < start.distance)
+        .min_by(|a, b| a.distance.total_cmp(&b.distance));
+    // Keeps how the start was found: a transposed start keeps its narrow FREQ spread.
+    let best = ScoredCandidate { method: start.method, ..swept.unwrap_or(start).clone() };
     let remaining = budget.saturating_sub(results.len());
     results.extend(optimise(target, space, &best, remaining, optimizer, method, seed));
     sort_by_distance(&mut results);
