@@ -40,7 +40,8 @@ fn synthetic_library() -> Library {
         size: POINTS,
         chunk_size: rackmatch::library::CHUNK_SIZE,
     };
-    Library { dir: "synthetic".into(), manifest, points, features }
+    let profiles = vec![0; POINTS * rackmatch::analysis::spectral_profile::PROFILE_LEN];
+    Library { dir: "synthetic".into(), manifest, points, features, profiles }
 }
 
 fn map_5000(c: &mut Criterion) {

@@ -17,7 +17,7 @@ use crate::matching::{
     knn_candidates, random_candidates, search, sort_by_distance, PreparedTarget, ScoredCandidate,
     TRIGGER_LATENCY_SECONDS,
 };
-use crate::refine::Optimizer;
+use crate::refine::{Optimizer, MATCH_OPTIMIZER};
 use crate::render_batch::render_params;
 use crate::render_params::RenderParams;
 use crate::rng::SplitMix64;
@@ -73,7 +73,7 @@ pub enum Method {
     KnnGa,
     /// The learned model's proposals alone.
     Learned,
-    /// The model's proposals plus k-NN candidates, then CMA-ES.
+    /// The model's proposals plus k-NN candidates, then `match`'s optimiser.
     Hybrid,
 }
 
@@ -269,7 +269,7 @@ pub fn run_method(
         Method::KnnGa => search(target, library, index, budget, Some(Optimizer::Genetic), target_number),
         Method::Learned => learned_candidates(target, model(), budget, target_number),
         Method::Hybrid => {
-            hybrid_search(target, library, index, model(), budget, Optimizer::CmaEs, target_number)
+            hybrid_search(target, library, index, model(), budget, MATCH_OPTIMIZER, target_number)
         }
     };
     sort_by_distance(&mut candidates);

@@ -17,6 +17,7 @@
 use crate::analysis::envelope::{centred_rms, relative_db};
 use crate::analysis::mel::{Dct2, MelFilterBank};
 use crate::analysis::segment::sound_start;
+use crate::analysis::spectral_profile::{profile, SpectralProfile};
 use crate::analysis::spectrogram::Stft;
 use crate::pitch::{yin_frames_with, YinSettings};
 
@@ -70,6 +71,16 @@ pub const VOICING_DIM: usize = 84;
 /// Index of the glide dimension.
 pub const GLIDE_DIM: usize = 85;
 
+/// What a library keeps of one sound: its feature vector, to find its
+/// neighbours by, and its spectral profile, to rank it as MSS would.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SoundAnalysis {
+    /// The feature vector.
+    pub features: [f32; DIMS],
+    /// The spectral profile of the same segment.
+    pub profile: SpectralProfile,
+}
+
 /// Computes feature vectors; holds the planned FFT and filter bank, so keep one per thread.
 pub struct FeatureExtractor {
     stft: Stft,
@@ -95,6 +106,12 @@ impl FeatureExtractor {
 
     /// Features of a 48 kHz mono signal, from its start (leading silence skipped).
     pub fn extract(&self, signal: &[f32]) -> [f32; DIMS] {
+        self.analyse(signal).features
+    }
+
+    /// Features and spectral profile of a 48 kHz mono signal, both of the
+    /// same segment (from its start, leading silence skipped).
+    pub fn analyse(&self, signal: &[f32]) -> SoundAnalysis {
         let segment = analysis_segment(signal);
         let mut features = [0.0f32; DIMS];
         let spectrogram = self.stft.power(&segment, FEATURE_RATE);
@@ -117,7 +134,7 @@ impl FeatureExtractor {
         for x in features.iter_mut().filter(|x| !x.is_finite()) {
             *x = 0.0;
         }
-        features
+        SoundAnalysis { features, profile: profile(&spectrogram) }
     }
 
     fn mfcc_stats(&self, log_mel: &[f32], frames: usize, out: &mut [f32]) {

@@ -8,6 +8,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::spectral_profile::{profile_distance, PROFILE_LEN};
 use crate::features::{DIMS, F0_DIM, GLIDE_DIM, GROUPS, VOICING_DIM};
 
 /// Relative weight of each feature group, in `GROUPS` order.
@@ -156,6 +157,28 @@ impl Index {
     }
 }
 
+/// The `k` points whose spectral profiles (`profiles`, `n × PROFILE_LEN`) are
+/// nearest to `query` in L1, nearest first (ties by index). Distances are in
+/// profile quantisation steps.
+pub fn nearest_profiles(profiles: &[u8], query: &[u8], k: usize) -> Vec<Neighbour> {
+    let blocks: Vec<Vec<Neighbour>> = profiles
+        .par_chunks(BLOCK * PROFILE_LEN)
+        .enumerate()
+        .map(|(b, block)| {
+            let mut best = TopK::new(k);
+            for (i, row) in block.chunks_exact(PROFILE_LEN).enumerate() {
+                best.offer(b * BLOCK + i, profile_distance(query, row) as f32);
+            }
+            best.into_sorted()
+        })
+        .collect();
+    let mut best = TopK::new(k);
+    for n in blocks.into_iter().flatten() {
+        best.offer(n.index, n.distance);
+    }
+    best.into_sorted()
+}
+
 /// Squared Euclidean distance, written so the compiler vectorises it.
 #[inline]
 pub fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
@@ -212,6 +235,28 @@ mod tests {
     fn random_features(n: usize, seed: u64) -> Vec<f32> {
         let mut rng = SplitMix64::new(seed);
         (0..n * DIMS).map(|_| rng.normal() as f32).collect()
+    }
+
+    #[test]
+    fn profile_search_matches_a_full_sort() {
+        let mut rng = SplitMix64::new(3);
+        let n = BLOCK + 500;
+        let profiles: Vec<u8> = (0..n * PROFILE_LEN).map(|_| rng.below(256) as u8).collect();
+        let query: Vec<u8> = (0..PROFILE_LEN).map(|_| rng.below(256) as u8).collect();
+        let got = nearest_profiles(&profiles, &query, 5);
+        let mut all: Vec<(u32, usize)> = profiles
+            .chunks_exact(PROFILE_LEN)
+            .enumerate()
+            .map(|(i, row)| (profile_distance(&query, row), i))
+            .collect();
+        all.sort();
+        assert_eq!(
+            got.iter().map(|n| n.index).collect::<Vec<_>>(),
+            all[..5].iter().map(|p| p.1).collect::<Vec<_>>()
+        );
+        assert_eq!(got[0].distance, all[0].0 as f32);
+        let own = nearest_profiles(&profiles, &profiles[PROFILE_LEN * 7..PROFILE_LEN * 8], 1);
+        assert_eq!((own[0].index, own[0].distance), (7, 0.0));
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //!   rerun renders only what is missing.
 //!
 //! A chunk: magic `RMLC`, version, first index, count, knob count, dims; then per
-//! point the model (u8), trigger mode (u8), knob values (i32, 1e-4 units) and
-//! features (f16); then an FNV-1a 64 checksum of everything before it.
+//! point the model (u8), trigger mode (u8), knob values (i32, 1e-4 units),
+//! features (f16) and spectral profile (u8 cells); then an FNV-1a 64 checksum
+//! of everything before it.
 //! Points depend only on (space, seed, index), so a library can grow.
 
 use std::io::Write;
@@ -19,13 +20,14 @@ use half::f16;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::spectral_profile::{SpectralProfile, PROFILE_LEN};
 use crate::atomic::{write_atomically, write_bytes_atomically};
-use crate::features::{FeatureExtractor, DIMS, FEATURE_VERSION};
+use crate::features::{FeatureExtractor, SoundAnalysis, DIMS, FEATURE_VERSION};
 use crate::render_batch::{progress_bar, render_params};
 use crate::space::{Space, SpacePoint};
 
 /// Version of the on-disk format.
-pub const LIBRARY_FORMAT: u32 = 1;
+pub const LIBRARY_FORMAT: u32 = 2;
 /// Points per chunk file.
 pub const CHUNK_SIZE: usize = 1024;
 /// Size of the library `match` builds on first use.
@@ -81,6 +83,15 @@ pub struct Library {
     pub points: Vec<SpacePoint>,
     /// Raw features, `points.len() × DIMS`, row-major.
     pub features: Vec<f32>,
+    /// Spectral profiles, `points.len() × PROFILE_LEN`, row-major.
+    pub profiles: Vec<u8>,
+}
+
+impl Library {
+    /// The spectral profile of point `index`.
+    pub fn profile(&self, index: usize) -> &[u8] {
+        &self.profiles[index * PROFILE_LEN..(index + 1) * PROFILE_LEN]
+    }
 }
 
 /// A problem with a library directory.
@@ -123,10 +134,18 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LibraryError + '_ {
 /// directory (`$XDG_DATA_HOME`, usually `~/.local/share/rackmatch/libraries/`).
 pub fn default_library_dir(space: &Space) -> PathBuf {
     data_dir().join("libraries").join(format!(
-        "{}-seed{DEFAULT_SEED}-n{DEFAULT_SIZE}-f{FEATURE_VERSION}-{:016x}",
+        "{}-seed{DEFAULT_SEED}-n{DEFAULT_SIZE}-{}-{:016x}",
         space.name,
+        version_tag(),
         fnv1a(&serde_json::to_vec(space).unwrap_or_default())
     ))
+}
+
+/// The feature version and on-disk format, as default library directories
+/// carry them (e.g. `f1l2`), so that an upgrade builds a new library beside
+/// the old one instead of tripping over it.
+pub fn version_tag() -> String {
+    format!("f{FEATURE_VERSION}l{LIBRARY_FORMAT}")
 }
 
 /// rackmatch's data directory: `$RACKMATCH_DATA_DIR`, else the user's data
@@ -192,8 +211,8 @@ pub fn build(
                     return Err(LibraryError::Interrupted);
                 }
                 let point = space.point(seed, index as u64);
-                let features = point_features(space, &point, &extractor);
-                entries.push((point, features));
+                let analysis = point_analysis(space, &point, &extractor);
+                entries.push((point, analysis));
                 bar.inc(1);
             }
             let path = chunk_path(dir, k);
@@ -205,7 +224,7 @@ pub fn build(
     Ok(manifest)
 }
 
-/// Writes a library of given points and their features into `dir` (e.g. from
+/// Writes a library of given points and their analyses into `dir` (e.g. from
 /// captured clips, see `rackmatch library import`), in the same on-disk format
 /// `build` writes and `load` reads. Chunks go first, the manifest last, each
 /// atomically; `seed` is recorded as the points' sampling seed.
@@ -213,7 +232,7 @@ pub fn write(
     dir: &Path,
     space: &Space,
     seed: u64,
-    entries: &[(SpacePoint, [f32; DIMS])],
+    entries: &[(SpacePoint, SoundAnalysis)],
 ) -> Result<Manifest, LibraryError> {
     std::fs::create_dir_all(dir).map_err(io_error(dir))?;
     let manifest_path = dir.join("library.json");
@@ -232,11 +251,11 @@ pub fn write(
     Ok(manifest)
 }
 
-/// Renders a point as the space defines it and computes its features from OUT.
-pub fn point_features(space: &Space, point: &SpacePoint, extractor: &FeatureExtractor) -> [f32; DIMS] {
+/// Renders a point as the space defines it and analyses its OUT.
+pub fn point_analysis(space: &Space, point: &SpacePoint, extractor: &FeatureExtractor) -> SoundAnalysis {
     let params = space.render_params(point, "library", space.seconds, 0.0);
     let out: Vec<f32> = render_params(&params).iter().map(|f| f[0]).collect();
-    extractor.extract(&out)
+    extractor.analyse(&out)
 }
 
 /// Reads a library's manifest.
@@ -268,9 +287,10 @@ pub fn load(dir: &Path) -> Result<Library, LibraryError> {
     let chunks = manifest.size.div_ceil(manifest.chunk_size);
     let mut points = Vec::with_capacity(manifest.size);
     let mut features = Vec::with_capacity(manifest.size * DIMS);
+    let mut profiles = Vec::with_capacity(manifest.size * PROFILE_LEN);
     for k in 0..chunks {
         let path = chunk_path(dir, k);
-        let (chunk_points, chunk_features) = read_chunk(
+        let chunk = read_chunk(
             &path,
             k * manifest.chunk_size,
             chunk_len(k, manifest.size),
@@ -280,10 +300,11 @@ pub fn load(dir: &Path) -> Result<Library, LibraryError> {
             path: path.clone(),
             problem: format!("{problem} (run `rackmatch library build` on this directory to repair it)"),
         })?;
-        points.extend(chunk_points);
-        features.extend(chunk_features);
+        points.extend(chunk.points);
+        features.extend(chunk.features);
+        profiles.extend(chunk.profiles);
     }
-    Ok(Library { dir: dir.to_path_buf(), manifest, points, features })
+    Ok(Library { dir: dir.to_path_buf(), manifest, points, features, profiles })
 }
 
 fn chunk_len(k: usize, size: usize) -> usize {
@@ -298,37 +319,33 @@ fn write_chunk(
     path: &Path,
     first: usize,
     knobs: usize,
-    entries: &[(SpacePoint, [f32; DIMS])],
+    entries: &[(SpacePoint, SoundAnalysis)],
 ) -> std::io::Result<()> {
-    let mut bytes = Vec::with_capacity(32 + entries.len() * (2 + knobs * 4 + DIMS * 2) + 8);
+    let mut bytes = Vec::with_capacity(32 + entries.len() * record_len(knobs) + 8);
     bytes.extend_from_slice(MAGIC);
     for value in [LIBRARY_FORMAT, first as u32, entries.len() as u32, knobs as u32, DIMS as u32] {
         bytes.extend_from_slice(&value.to_le_bytes());
     }
-    for (point, features) in entries {
+    for (point, analysis) in entries {
         bytes.push(point.model);
         bytes.push(point.mode);
         for &v in &point.knobs {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
-        for &f in features {
+        for &f in &analysis.features {
             bytes.extend_from_slice(&f16::from_f32(f).to_le_bytes());
         }
+        bytes.extend_from_slice(&analysis.profile);
     }
     let checksum = fnv1a(&bytes);
     bytes.extend_from_slice(&checksum.to_le_bytes());
     write_atomically(path, |w| w.write_all(&bytes))
 }
 
-fn read_chunk(
-    path: &Path,
-    first: usize,
-    count: usize,
-    knobs: usize,
-) -> Result<(Vec<SpacePoint>, Vec<f32>), String> {
+fn read_chunk(path: &Path, first: usize, count: usize, knobs: usize) -> Result<ChunkContents, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let header = 4 + 5 * 4;
-    let record = 2 + knobs * 4 + DIMS * 2;
+    let record = record_len(knobs);
     if bytes.len() != header + count * record + 8 {
         return Err(format!("{} bytes, expected {}", bytes.len(), header + count * record + 8));
     }
@@ -348,16 +365,30 @@ fn read_chunk(
     }
     let mut points = Vec::with_capacity(count);
     let mut features = Vec::with_capacity(count * DIMS);
+    let mut profiles = Vec::with_capacity(count * PROFILE_LEN);
     for r in body[header..].chunks_exact(record) {
         let knob_values = r[2..2 + knobs * 4]
             .chunks_exact(4)
             .map(|b| i32::from_le_bytes(b.try_into().expect("4 bytes")))
             .collect();
         points.push(SpacePoint { model: r[0], mode: r[1], knobs: knob_values });
-        features
-            .extend(r[2 + knobs * 4..].chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32()));
+        let (feature_bytes, profile) = r[2 + knobs * 4..].split_at(DIMS * 2);
+        features.extend(feature_bytes.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32()));
+        profiles.extend_from_slice(profile);
     }
-    Ok((points, features))
+    Ok(ChunkContents { points, features, profiles })
+}
+
+/// What one chunk holds, in index order.
+struct ChunkContents {
+    points: Vec<SpacePoint>,
+    features: Vec<f32>,
+    profiles: Vec<u8>,
+}
+
+/// Bytes per point in a chunk.
+fn record_len(knobs: usize) -> usize {
+    2 + knobs * 4 + DIMS * 2 + std::mem::size_of::<SpectralProfile>()
 }
 
 /// FNV-1a, 64 bit: a cheap checksum for torn or damaged files.
@@ -392,6 +423,8 @@ mod tests {
         build(dir.path(), &space, 5, CHUNK_SIZE + 10, &stop).unwrap();
         let second = load(dir.path()).unwrap();
         assert_eq!(first.features, second.features);
+        assert_eq!(first.profiles, second.profiles);
+        assert_eq!(first.profiles.len(), first.points.len() * PROFILE_LEN);
         assert_eq!(chunk0, std::fs::read(dir.path().join("chunk-000000.bin")).unwrap());
     }
 
@@ -415,12 +448,18 @@ mod tests {
     fn written_libraries_load_back() {
         let dir = tempfile::tempdir().unwrap();
         let space = tiny_space();
-        let entries: Vec<(SpacePoint, [f32; DIMS])> =
-            (0..3).map(|i| (space.point(9, i), [i as f32 * 0.5; DIMS])).collect();
+        let entries: Vec<(SpacePoint, SoundAnalysis)> = (0..3)
+            .map(|i| {
+                let analysis =
+                    SoundAnalysis { features: [i as f32 * 0.5; DIMS], profile: [i as u8 * 7; PROFILE_LEN] };
+                (space.point(9, i), analysis)
+            })
+            .collect();
         write(dir.path(), &space, 9, &entries).unwrap();
         let library = load(dir.path()).unwrap();
         assert_eq!(library.points, entries.iter().map(|e| e.0.clone()).collect::<Vec<_>>());
         assert_eq!(library.features[DIMS], 0.5);
+        assert_eq!(library.profile(2), [14; PROFILE_LEN]);
         assert_eq!(library.manifest.size, 3);
     }
 

@@ -17,7 +17,7 @@ use crate::match_result::{
     candidate_records, write_result_json, write_wavs, LibraryRecord, MatchResult, TargetAnalysis,
 };
 use crate::matching::{search, sort_by_distance, PreparedTarget, ScoredCandidate};
-use crate::refine::Optimizer;
+use crate::refine::MATCH_OPTIMIZER;
 use crate::space::{Space, SpaceError};
 
 /// Where the patches come from.
@@ -45,7 +45,7 @@ pub struct MatchJob {
     pub budget: Option<usize>,
     /// Seed the refinement with the learned model's proposals as well as the
     /// k-NN candidates (the hybrid search; `match`'s default, as it beat k-NN
-    /// and CMA-ES alone in the bench: see models/README.md). Without a `model`
+    /// and refinement alone in the bench: see models/README.md). Without a `model`
     /// file, where the built-in model does not fit the library's space, the
     /// search goes on without a model.
     pub hybrid: bool,
@@ -190,9 +190,12 @@ pub fn run_match(
     };
     let (method, mut candidates) = match &model {
         Some(model) => {
-            ("hybrid", hybrid_search(&target, &library, &index, model, budget, Optimizer::CmaEs, REFINE_SEED))
+            ("hybrid", hybrid_search(&target, &library, &index, model, budget, MATCH_OPTIMIZER, REFINE_SEED))
         }
-        None => ("knn+cmaes", search(&target, &library, &index, budget, Some(Optimizer::CmaEs), REFINE_SEED)),
+        None => (
+            MATCH_OPTIMIZER.knn_method(),
+            search(&target, &library, &index, budget, Some(MATCH_OPTIMIZER), REFINE_SEED),
+        ),
     };
     candidates = distinct(candidates, job.top_k);
     timing.insert("search_and_rerank".to_string(), ms(step));

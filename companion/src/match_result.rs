@@ -69,8 +69,8 @@ pub struct MatchResult {
     /// The target's onsets and how candidates were struck.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<TargetAnalysis>,
-    /// The search that found the candidates: "knn+cmaes" (the default) or
-    /// "hybrid" (learned model and k-NN, refined with CMA-ES).
+    /// The search that found the candidates: "hybrid" (learned model and
+    /// k-NN, refined; the default) or "knn+ga" (without a model).
     #[serde(default)]
     pub method: String,
     /// Where the time went, in milliseconds (the only part that varies between runs).

@@ -1,13 +1,16 @@
 //! Finding the patches closest to a target: nearest neighbours in feature
 //! space, re-rendered and re-ranked by MSS against the target.
 
+use std::collections::HashSet;
+
 use rayon::prelude::*;
 
 use crate::analysis::log_spectrum::LogSpectrum;
 use crate::analysis::onsets::{self, OnsetAnalysis, MIN_GAP_SECONDS};
 use crate::analysis::segment::sound_start;
+use crate::analysis::spectral_profile::SpectralProfile;
 use crate::features::{FeatureExtractor, DIMS, F0_DIM, FEATURE_RATE, VOICING_DIM};
-use crate::index::Index;
+use crate::index::{nearest_profiles, Index, Neighbour};
 use crate::library::Library;
 use crate::mss::{Mss, PreparedReference};
 use crate::render_batch::render_params;
@@ -28,6 +31,8 @@ pub struct PreparedTarget {
     pub start_seconds: f64,
     /// Its raw feature vector.
     pub features: [f32; DIMS],
+    /// Its spectral profile.
+    pub profile: SpectralProfile,
     /// Its onsets and events.
     pub events: OnsetAnalysis,
     /// Where a candidate that follows the target fires TRIG (seconds, ascending):
@@ -35,6 +40,8 @@ pub struct PreparedTarget {
     pub trigger_times: Vec<f64>,
     /// Features of the first event alone (cut at the second trigger), where there are several.
     pub first_event_features: Option<[f32; DIMS]>,
+    /// Spectral profile of the first event alone, where there are several.
+    pub first_event_profile: Option<SpectralProfile>,
     /// Its long-term log-frequency spectrum, to line candidates' pitch up with.
     pub log_spectrum: LogSpectrum,
     mss: Mss,
@@ -46,12 +53,12 @@ impl PreparedTarget {
     pub fn new(samples: Vec<f32>, extractor: &FeatureExtractor) -> Self {
         let rms = rms(&samples);
         let start_seconds = sound_start(&samples, FEATURE_RATE, START_THRESHOLD_DB) as f64 / FEATURE_RATE;
-        let features = extractor.extract(&samples);
+        let whole = extractor.analyse(&samples);
         let events = onsets::analyse(&samples, FEATURE_RATE);
         let trigger_times = trigger_times(&events, start_seconds);
-        let first_event_features = trigger_times.get(1).map(|&next| {
+        let first_event = trigger_times.get(1).map(|&next| {
             let end = (((next + TRIGGER_LATENCY_SECONDS) * FEATURE_RATE) as usize).min(samples.len());
-            extractor.extract(&samples[..end])
+            extractor.analyse(&samples[..end])
         });
         let log_spectrum = LogSpectrum::of(&samples, FEATURE_RATE);
         let mss = Mss::default();
@@ -61,10 +68,12 @@ impl PreparedTarget {
             samples,
             rms,
             start_seconds,
-            features,
+            features: whole.features,
+            profile: whole.profile,
             events,
             trigger_times,
-            first_event_features,
+            first_event_features: first_event.map(|a| a.features),
+            first_event_profile: first_event.map(|a| a.profile),
             log_spectrum,
             mss,
             reference,
@@ -83,6 +92,15 @@ impl PreparedTarget {
         match &self.first_event_features {
             Some(first) if space.follows_target() => first,
             _ => &self.features,
+        }
+    }
+
+    /// The spectral profile to look up in a library of `space`, chosen as
+    /// [`PreparedTarget::features_for`] chooses the features.
+    pub fn profile_for(&self, space: &crate::space::Space) -> &SpectralProfile {
+        match &self.first_event_profile {
+            Some(first) if space.follows_target() => first,
+            _ => &self.profile,
         }
     }
 
@@ -245,11 +263,8 @@ pub fn knn_candidates(
 }
 
 /// `a` and `b` alternately, each library entry once.
-fn interleave_unique(
-    a: Vec<crate::index::Neighbour>,
-    b: Vec<crate::index::Neighbour>,
-) -> Vec<crate::index::Neighbour> {
-    let mut seen = std::collections::HashSet::new();
+fn interleave_unique(a: Vec<Neighbour>, b: Vec<Neighbour>) -> Vec<Neighbour> {
+    let mut seen = HashSet::new();
     let mut merged = Vec::with_capacity(a.len() + b.len());
     let (mut a, mut b) = (a.into_iter(), b.into_iter());
     loop {
@@ -282,22 +297,23 @@ pub fn search(
     };
     let knn_budget = ((budget as f64 * KNN_SHARE) as usize).max(MIN_KNN_RENDERS).min(budget);
     let starts = knn_candidates(target, library, index, knn_budget);
-    search_from(target, &library.manifest.space, starts, budget, optimizer, seed)
+    search_from(target, library, starts, budget, optimizer, seed)
 }
 
 /// The search after its starting candidates (`starts`, already scored and
-/// counted in `budget`): random points where they are all far from the
-/// target, pitch moves of the best, then refinement with what is left of
+/// counted in `budget`): the library's nearest spectral profiles where they
+/// are all far from the target, pitch moves of the best, then refinement with what is left of
 /// `budget`. Every evaluated candidate, best first.
 pub fn search_from(
     target: &PreparedTarget,
-    space: &crate::space::Space,
+    library: &Library,
     mut all: Vec<ScoredCandidate>,
     budget: usize,
     optimizer: crate::refine::Optimizer,
     seed: u64,
 ) -> Vec<ScoredCandidate> {
-    all.extend(explore_if_far(target, space, &all, budget.saturating_sub(all.len()), seed));
+    let space = &library.manifest.space;
+    all.extend(profile_candidates_if_far(target, library, &all, budget.saturating_sub(all.len())));
     sort_by_distance(&mut all);
     let probes = spectral_transpositions(target, &all, budget.saturating_sub(all.len()));
     all.extend(probes);
@@ -312,32 +328,63 @@ pub fn search_from(
 }
 
 /// MSS from which the best k-NN candidate counts as far from the target: the
-/// library's neighbourhood of the sound is then a poor guide (typical of real
+/// features' neighbourhood of the sound is then a poor guide (typical of real
 /// recordings, rare in-domain).
 pub const FAR_DISTANCE: f64 = 1.6;
-/// Share of the budget spent on random points of the space when the k-NN
-/// candidates are far from the target.
-pub const EXPLORE_SHARE: f64 = 0.25;
-/// Seed of exploration's random points (mixed with the caller's seed).
-const EXPLORE_SEED: u64 = 0xE7_9105E;
+/// Share of the budget spent on the library's nearest spectral profiles when
+/// the k-NN candidates are far from the target.
+pub const FAR_PROFILE_SHARE: f64 = 0.25;
 
 /// Where the best of `candidates` is [far](FAR_DISTANCE) from the target,
-/// [`EXPLORE_SHARE`] of `budget` random points of the space, scored; else none.
-/// Random search beats a poor neighbourhood on some real recordings (a gong,
-/// a bird), and the refinement then starts from whichever is better.
-pub fn explore_if_far(
+/// [`FAR_PROFILE_SHARE`] of `budget` library points nearest it by spectral
+/// profile ([`profile_candidates`]); else none.
+///
+/// On a real recording the feature vector's neighbours can miss what MSS
+/// rewards (broadband level over time and the upper kilohertz), and random
+/// points beat them on a gong or a bird; the profile ranks the library much
+/// as MSS would, at no render cost.
+pub fn profile_candidates_if_far(
     target: &PreparedTarget,
-    space: &crate::space::Space,
+    library: &Library,
     candidates: &[ScoredCandidate],
     budget: usize,
-    seed: u64,
 ) -> Vec<ScoredCandidate> {
     let far = candidates.iter().map(|c| c.distance).fold(f64::INFINITY, f64::min) >= FAR_DISTANCE;
     if !far {
         return Vec::new();
     }
-    let count = (budget as f64 * EXPLORE_SHARE) as usize;
-    random_candidates(target, space, count, EXPLORE_SEED ^ seed)
+    let tried: HashSet<usize> = candidates.iter().filter_map(|c| c.library_index).collect();
+    profile_candidates(target, library, (budget as f64 * FAR_PROFILE_SHARE) as usize, &tried)
+}
+
+/// The `count` library points nearest the target by spectral profile, less
+/// those already `tried`, rendered as candidates and scored, best first.
+pub fn profile_candidates(
+    target: &PreparedTarget,
+    library: &Library,
+    count: usize,
+    tried: &HashSet<usize>,
+) -> Vec<ScoredCandidate> {
+    let space = &library.manifest.space;
+    let nearest = nearest_profiles(&library.profiles, target.profile_for(space), count + tried.len());
+    let fresh: Vec<Neighbour> =
+        nearest.into_iter().filter(|n| !tried.contains(&n.index)).take(count).collect();
+    let mut scored: Vec<ScoredCandidate> = fresh
+        .into_par_iter()
+        .map(|n| {
+            let params = target.candidate_params(space, &library.points[n.index], "candidate");
+            let (distance, _) = target.score(&params);
+            ScoredCandidate {
+                params,
+                distance,
+                feature_distance: None,
+                library_index: Some(n.index),
+                method: "profile",
+            }
+        })
+        .collect();
+    sort_by_distance(&mut scored);
+    scored
 }
 
 /// `count` random points of `space` drawn with `seed`, rendered as candidates
@@ -587,19 +634,32 @@ mod tests {
     }
 
     #[test]
-    fn random_points_are_explored_only_when_every_candidate_is_far() {
+    fn far_targets_get_the_library_points_nearest_by_profile() {
+        let dir = tempfile::tempdir().unwrap();
         let space = crate::space::Space::default_space();
-        let mut params = RenderParams::defaults("x", 0);
-        params.seconds = 0.2;
-        let out: Vec<f32> = render_params(&params).iter().map(|f| f[0]).collect();
+        crate::library::build(dir.path(), &space, 3, 48, &std::sync::atomic::AtomicBool::new(false)).unwrap();
+        let library = crate::library::load(dir.path()).unwrap();
+        let own = space.render_params(&library.points[21], "x", space.seconds, 0.0);
+        let out: Vec<f32> = render_params(&own).iter().map(|f| f[0]).collect();
         let target = PreparedTarget::new(out, &FeatureExtractor::new());
-        let near = scored(&target, params.clone());
-        assert!(explore_if_far(&target, &space, std::slice::from_ref(&near), 40, 1).is_empty());
+        let near = scored(&target, own.clone());
+        assert!(profile_candidates_if_far(&target, &library, std::slice::from_ref(&near), 40).is_empty());
+
         let far = ScoredCandidate { distance: FAR_DISTANCE, ..near };
-        let explored = explore_if_far(&target, &space, std::slice::from_ref(&far), 40, 1);
-        assert_eq!(explored.len(), (40.0 * EXPLORE_SHARE) as usize);
-        assert!(explored.windows(2).all(|w| w[0].distance <= w[1].distance));
-        let again = explore_if_far(&target, &space, std::slice::from_ref(&far), 40, 1);
-        assert!(explored.iter().zip(&again).all(|(a, b)| a.params == b.params && a.distance == b.distance));
+        let found = profile_candidates_if_far(&target, &library, std::slice::from_ref(&far), 40);
+        assert_eq!(found.len(), (40.0 * FAR_PROFILE_SHARE) as usize);
+        assert!(found.iter().all(|c| c.method == "profile"));
+        assert!(found.windows(2).all(|w| w[0].distance <= w[1].distance));
+        // The target's own library point is its nearest profile and renders it again.
+        assert_eq!(found[0].library_index, Some(21));
+        assert!(found[0].distance < 0.05, "{}", found[0].distance);
+
+        // Points already scored are not rendered twice.
+        let tried = ScoredCandidate { library_index: Some(21), ..far };
+        let rest = profile_candidates_if_far(&target, &library, std::slice::from_ref(&tried), 40);
+        assert_eq!(rest.len(), found.len());
+        assert!(rest.iter().all(|c| c.library_index != Some(21)));
+        let again = profile_candidates_if_far(&target, &library, std::slice::from_ref(&tried), 40);
+        assert!(rest.iter().zip(&again).all(|(a, b)| a.params == b.params && a.distance == b.distance));
     }
 }

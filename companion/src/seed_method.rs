@@ -5,9 +5,9 @@
 use ndarray::Array2;
 use rayon::prelude::*;
 
-use crate::features::{FeatureExtractor, DIMS};
+use crate::features::{FeatureExtractor, SoundAnalysis, DIMS};
 use crate::index::{squared_distance, Index};
-use crate::library::{point_features, Library, Manifest, CHUNK_SIZE, LIBRARY_FORMAT};
+use crate::library::{point_analysis, Library, Manifest, CHUNK_SIZE, LIBRARY_FORMAT};
 use crate::matching::{candidate_seconds, PreparedTarget, ScoredCandidate};
 use crate::reduce::encoding::{Encoding, ScaledFeatures, Sound};
 use crate::reduce::pca::pca_2d;
@@ -32,9 +32,10 @@ impl SeedMethod {
         // Point i has engine models[i % models.len()], so each engine gets exactly its share.
         let points: Vec<_> = (0..size as u64).map(|i| space.point(LIBRARY_SEED, i)).collect();
         let extractor = FeatureExtractor::new();
-        let rows: Vec<[f32; DIMS]> =
-            points.par_iter().map(|p| point_features(space, p, &extractor)).collect();
-        let features: Vec<f32> = rows.iter().flatten().copied().collect();
+        let rows: Vec<SoundAnalysis> =
+            points.par_iter().map(|p| point_analysis(space, p, &extractor)).collect();
+        let features: Vec<f32> = rows.iter().flat_map(|r| r.features).collect();
+        let profiles: Vec<u8> = rows.iter().flat_map(|r| r.profile).collect();
         let manifest = Manifest {
             format: LIBRARY_FORMAT,
             feature_version: crate::features::FEATURE_VERSION,
@@ -45,7 +46,8 @@ impl SeedMethod {
             chunk_size: CHUNK_SIZE,
         };
         let index = Index::build(&features);
-        let library = Library { dir: "(seed method, in memory)".into(), manifest, points, features };
+        let library =
+            Library { dir: "(seed method, in memory)".into(), manifest, points, features, profiles };
         Self { library, index }
     }
 

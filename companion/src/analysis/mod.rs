@@ -7,4 +7,5 @@ pub mod log_spectrum;
 pub mod mel;
 pub mod onsets;
 pub mod segment;
+pub mod spectral_profile;
 pub mod spectrogram;

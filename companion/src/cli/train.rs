@@ -6,7 +6,6 @@ use std::time::Instant;
 use anyhow::{ensure, Context, Result};
 use clap::Args;
 use rackmatch::bench::DEFAULT_TARGET_SEED;
-use rackmatch::features::FEATURE_VERSION;
 use rackmatch::learned::model_file;
 use rackmatch::learned::train::{train, TrainOptions};
 use rackmatch::library::{self, data_dir, fnv1a, DEFAULT_SEED};
@@ -58,10 +57,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
     };
     let dir = args.library.clone().unwrap_or_else(|| {
         data_dir().join("libraries").join(format!(
-            "{}-train-seed{}-n{}-f{FEATURE_VERSION}-{:016x}",
+            "{}-train-seed{}-n{}-{}-{:016x}",
             space.name,
             args.library_seed,
             args.size,
+            library::version_tag(),
             fnv1a(&serde_json::to_vec(&space).unwrap_or_default())
         ))
     });

@@ -50,5 +50,5 @@ pub fn hybrid_search(
     let mut starts = knn_candidates(target, library, index, start_budget - learned_budget);
     starts.extend(learned_candidates(target, model, learned_budget, seed));
     sort_by_distance(&mut starts);
-    search_from(target, &library.manifest.space, starts, budget, optimizer, seed)
+    search_from(target, library, starts, budget, optimizer, seed)
 }

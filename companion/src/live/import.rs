@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::clip_params::{parse_tag_params, space_point};
 use super::clips::list_clips;
 use super::sweep::read_manifest;
-use crate::features::{FeatureExtractor, DIMS};
+use crate::features::{FeatureExtractor, SoundAnalysis};
 use crate::library;
 use crate::render_batch::progress_bar;
 use crate::space::SpacePoint;
@@ -27,7 +27,7 @@ pub struct ImportReport {
 }
 
 /// One clip's point index, library point and features.
-type ImportedClip = (u64, SpacePoint, [f32; DIMS]);
+type ImportedClip = (u64, SpacePoint, SoundAnalysis);
 
 /// Where `import` puts the library by default: `<sweep dir>/library`.
 pub fn default_library_dir(sweep_dir: &Path) -> PathBuf {
@@ -53,9 +53,9 @@ pub fn import(sweep_dir: &Path, out: &Path, stop: &AtomicBool) -> Result<ImportR
             let point =
                 parse_tag_params(space, &clip.meta.params, &clip.meta.ccs).map_err(|e| (id.clone(), e))?;
             let out = clip.out_at_feature_rate().map_err(|e| (id.clone(), e))?;
-            let features = extractor.extract(&out);
+            let analysis = extractor.analyse(&out);
             bar.inc(1);
-            Ok((point.index, space_point(&point), features))
+            Ok((point.index, space_point(&point), analysis))
         })
         .collect();
     bar.finish_and_clear();
@@ -72,7 +72,7 @@ pub fn import(sweep_dir: &Path, out: &Path, stop: &AtomicBool) -> Result<ImportR
     }
     entries.sort_by_key(|(index, _, _)| *index);
     entries.dedup_by_key(|(index, _, _)| *index);
-    let entries: Vec<(SpacePoint, [f32; DIMS])> = entries.into_iter().map(|(_, p, f)| (p, f)).collect();
+    let entries: Vec<(SpacePoint, SoundAnalysis)> = entries.into_iter().map(|(_, p, a)| (p, a)).collect();
     if entries.is_empty() {
         return Err(format!("{}: no clip could be imported", sweep_dir.display()));
     }

@@ -15,7 +15,13 @@ use crate::space::{get_field, quantize, set_field, Space, KNOB_UNIT};
 use cmaes::CmaEs;
 use genetic::Genetic;
 
+/// The optimiser `match` refines with: the genetic algorithm, which beat
+/// CMA-ES from the same starts on 100 in-domain targets (hybrid median MSS
+/// 0.780 against 0.905, 69 wins to 30) and tied it on the example recordings.
+pub const MATCH_OPTIMIZER: Optimizer = Optimizer::Genetic;
+
 /// Which optimiser refines.
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Optimizer {
@@ -26,6 +32,11 @@ pub enum Optimizer {
 }
 
 impl Optimizer {
+    /// The method recorded for a k-NN search refined by this optimiser.
+    pub fn knn_method(self) -> &'static str {
+        refined_method("knn", self)
+    }
+
     /// Name recorded in results.
     pub fn method_name(self) -> &'static str {
         match self {
