@@ -297,11 +297,11 @@ pub fn search(
     };
     let knn_budget = ((budget as f64 * KNN_SHARE) as usize).max(MIN_KNN_RENDERS).min(budget);
     let starts = knn_candidates(target, library, index, knn_budget);
-    search_from(target, library, starts, budget, optimizer, seed)
+    search_from(target, library, starts, budget, optimizer, seed, None)
 }
 
 /// The search after its starting candidates (`starts`, already scored and
-/// counted in `budget`): the library's nearest spectral profiles where they
+/// counted in `budget`; `preferred_model` as in [`crate::refine::refine`]): the library's nearest spectral profiles where they
 /// are all far from the target, pitch moves of the best, then refinement with what is left of
 /// `budget`. Every evaluated candidate, best first.
 pub fn search_from(
@@ -311,6 +311,7 @@ pub fn search_from(
     budget: usize,
     optimizer: crate::refine::Optimizer,
     seed: u64,
+    preferred_model: Option<u32>,
 ) -> Vec<ScoredCandidate> {
     let space = &library.manifest.space;
     all.extend(profile_candidates_if_far(target, library, &all, budget.saturating_sub(all.len())));
@@ -320,8 +321,15 @@ pub fn search_from(
     let probes = pitch_probes(target, &all, budget.saturating_sub(all.len()));
     all.extend(probes);
     sort_by_distance(&mut all);
-    let refined =
-        crate::refine::refine(target, space, &all, budget.saturating_sub(all.len()), optimizer, seed);
+    let refined = crate::refine::refine(
+        target,
+        space,
+        &all,
+        budget.saturating_sub(all.len()),
+        optimizer,
+        seed,
+        preferred_model,
+    );
     all.extend(refined);
     sort_by_distance(&mut all);
     all

@@ -32,8 +32,9 @@ pub fn learned_candidates(
 /// The hybrid search, `budget` renders in all: the starting share of the
 /// budget (as in [`crate::matching::search`]) is split between the model's
 /// proposals and k-NN candidates; the search goes on from the best of both
-/// as in [`crate::matching::search_from`], refining with `optimizer`. Every
-/// evaluated candidate, best first.
+/// as in [`crate::matching::search_from`], refining with `optimizer`, and
+/// also the best candidate of the model's [confident engine](confident_engine)
+/// where that differs from the best start's. Every evaluated candidate, best first.
 ///
 /// `model` must fit the library's space.
 pub fn hybrid_search(
@@ -50,5 +51,19 @@ pub fn hybrid_search(
     let mut starts = knn_candidates(target, library, index, start_budget - learned_budget);
     starts.extend(learned_candidates(target, model, learned_budget, seed));
     sort_by_distance(&mut starts);
-    search_from(target, library, starts, budget, optimizer, seed)
+    search_from(target, library, starts, budget, optimizer, seed, confident_engine(target, model))
+}
+
+/// Engine probability from which the model's choice gets its own refinement
+/// when the search's best start is another engine. At 0.5, 100 in-domain
+/// targets: engine recovered 91 % against 87 % without, median MSS unchanged
+/// (0.780), mean 0.932 against 0.926; the examples unchanged in median.
+pub const CONFIDENT_ENGINE: f32 = 0.5;
+
+/// The engine (Plaits model number) the model gives at least
+/// [`CONFIDENT_ENGINE`] probability for the target, if any.
+pub fn confident_engine(target: &PreparedTarget, model: &LearnedModel) -> Option<u32> {
+    let prediction = model.predict(&target.features);
+    let top = super::argmax(&prediction.engine_probabilities);
+    (prediction.engine_probabilities[top] >= CONFIDENT_ENGINE).then(|| model.header().space.models[top])
 }

@@ -56,6 +56,8 @@ const SPREAD: f64 = 0.035;
 const FAR_SPREAD: f64 = 0.15;
 /// Initial spread of FREQ when the start already sits on the target's pitch (≈ 1 semitone).
 const PITCHED_SPREAD: f64 = 0.01;
+/// Mixed into the seed of a second start's optimiser run.
+const SECOND_START_SEED: u64 = 0x5EC0;
 /// GA population size.
 const GA_POPULATION: usize = 12;
 /// Most of the refinement budget spent sweeping knobs before the optimiser
@@ -66,6 +68,11 @@ const SWEEP_SHARE: f64 = 0.4;
 /// Refines the best of `candidates` (sorted, best first): its knobs are
 /// swept, then the optimiser runs once from the best point found, `budget`
 /// renders in all; returns every evaluated candidate, best first.
+///
+/// Where `preferred_model` (an engine a learned model is confident of) is not
+/// the best start's engine, the best candidate of that engine is refined too,
+/// with half the budget, and MSS decides between them: a start of the wrong
+/// engine often leads on MSS until the right one is refined.
 ///
 /// One start only: sweeping the best two or three engine/trigger-mode pairs,
 /// the budget shared, did worse (100 in-domain targets at 192 renders: median
@@ -78,10 +85,32 @@ pub fn refine(
     budget: usize,
     optimizer: Optimizer,
     seed: u64,
+    preferred_model: Option<u32>,
 ) -> Vec<ScoredCandidate> {
     let Some(start) = candidates.first() else {
         return Vec::new();
     };
+    if let Some(model) = preferred_model.filter(|&m| m != start.params.model) {
+        if let Some(second) = candidates.iter().find(|c| c.params.model == model) {
+            let half = budget / 2;
+            let mut results = refine_start(target, space, start, budget - half, optimizer, seed);
+            results.extend(refine_start(target, space, second, half, optimizer, seed ^ SECOND_START_SEED));
+            sort_by_distance(&mut results);
+            return results;
+        }
+    }
+    refine_start(target, space, start, budget, optimizer, seed)
+}
+
+/// Sweep then optimiser from one start, `budget` renders in all.
+fn refine_start(
+    target: &PreparedTarget,
+    space: &Space,
+    start: &ScoredCandidate,
+    budget: usize,
+    optimizer: Optimizer,
+    seed: u64,
+) -> Vec<ScoredCandidate> {
     let method = refined_method(start.method, optimizer);
     let mut results = sweep::sweep(target, space, start, (budget as f64 * SWEEP_SHARE) as usize, method);
     let swept = results
@@ -191,4 +220,65 @@ pub fn params_at(space: &Space, base: &RenderParams, unit: &[f64]) -> RenderPara
         set_field(&mut params, &knob.name, value.clamp(knob.min, knob.max));
     }
     params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::FeatureExtractor;
+    use crate::render_batch::render_params;
+
+    fn candidate(target: &PreparedTarget, params: RenderParams) -> ScoredCandidate {
+        let (distance, _) = target.score(&params);
+        ScoredCandidate { params, distance, feature_distance: None, library_index: None, method: "knn" }
+    }
+
+    #[test]
+    fn a_preferred_engine_behind_the_best_start_is_refined_too() {
+        let space = Space::default_space();
+        let mut truth = RenderParams::defaults("truth", 4);
+        truth.seconds = 0.25;
+        truth.harmonics = 0.3;
+        let out: Vec<f32> = render_params(&truth).iter().map(|f| f[0]).collect();
+        let target = PreparedTarget::new(out, &FeatureExtractor::new());
+        let right = candidate(&target, RenderParams { harmonics: 0.8, timbre: 0.1, ..truth.clone() });
+        // Put the other engine first, as if it led on MSS.
+        let wrong = ScoredCandidate {
+            distance: 0.0,
+            ..candidate(&target, RenderParams { model: 0, ..truth.clone() })
+        };
+        let candidates = [wrong.clone(), right.clone()];
+        let key = |c: &ScoredCandidate| (serde_json::to_string(&c.params).unwrap(), c.distance.to_bits());
+        let run = |preferred: Option<u32>| {
+            refine(&target, &space, &candidates, 40, Optimizer::Genetic, 3, preferred)
+        };
+
+        let alone = run(None);
+        assert!(!alone.is_empty() && alone.len() <= 40);
+        assert!(alone.iter().all(|c| c.params.model == 0));
+
+        let both = run(Some(4));
+        assert!(both.len() <= 40);
+        let refined_right: Vec<&ScoredCandidate> = both.iter().filter(|c| c.params.model == 4).collect();
+        assert!(!refined_right.is_empty() && both.iter().any(|c| c.params.model == 0));
+        assert!(
+            refined_right[0].distance < right.distance,
+            "{} vs {}",
+            refined_right[0].distance,
+            right.distance
+        );
+        assert!(both.windows(2).all(|w| w[0].distance <= w[1].distance));
+        assert_eq!(
+            both.iter().map(key).collect::<Vec<_>>(),
+            run(Some(4)).iter().map(key).collect::<Vec<_>>()
+        );
+
+        // The start's own engine, or one with no candidate, changes nothing.
+        for preferred in [Some(0), Some(9)] {
+            assert_eq!(
+                run(preferred).iter().map(key).collect::<Vec<_>>(),
+                alone.iter().map(key).collect::<Vec<_>>()
+            );
+        }
+    }
 }
