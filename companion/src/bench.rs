@@ -267,7 +267,10 @@ pub fn run_method(
         Method::Knn => knn_candidates(target, library, index, budget),
         Method::KnnCmaes => search(target, library, index, budget, Some(Optimizer::CmaEs), target_number),
         Method::KnnGa => search(target, library, index, budget, Some(Optimizer::Genetic), target_number),
-        Method::Learned => learned_candidates(target, model(), budget, target_number),
+        Method::Learned => {
+            let prediction = model().predict(&target.features);
+            learned_candidates(target, model(), &prediction, budget, target_number)
+        }
         Method::Hybrid => {
             hybrid_search(target, library, index, model(), budget, MATCH_OPTIMIZER, target_number)
         }

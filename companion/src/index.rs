@@ -131,26 +131,7 @@ impl Index {
 
     /// The `k` nearest points to an already scaled query among those `keep` accepts.
     pub fn search_scaled(&self, q: &[f32], k: usize, keep: impl Fn(usize) -> bool + Sync) -> Vec<Neighbour> {
-        let blocks: Vec<Vec<Neighbour>> = self
-            .scaled
-            .par_chunks(BLOCK * DIMS)
-            .enumerate()
-            .map(|(b, block)| {
-                let mut best = TopK::new(k);
-                for (i, row) in block.chunks_exact(DIMS).enumerate() {
-                    let index = b * BLOCK + i;
-                    if keep(index) {
-                        best.offer(index, squared_distance(q, row));
-                    }
-                }
-                best.into_sorted()
-            })
-            .collect();
-        let mut best = TopK::new(k);
-        for n in blocks.into_iter().flatten() {
-            best.offer(n.index, n.distance);
-        }
-        best.into_sorted()
+        nearest_rows(&self.scaled, DIMS, k, |index, row| keep(index).then(|| squared_distance(q, row)))
             .into_iter()
             .map(|n| Neighbour { index: n.index, distance: n.distance.sqrt() })
             .collect()
@@ -161,13 +142,28 @@ impl Index {
 /// nearest to `query` in L1, nearest first (ties by index). Distances are in
 /// profile quantisation steps.
 pub fn nearest_profiles(profiles: &[u8], query: &[u8], k: usize) -> Vec<Neighbour> {
-    let blocks: Vec<Vec<Neighbour>> = profiles
-        .par_chunks(BLOCK * PROFILE_LEN)
+    nearest_rows(profiles, PROFILE_LEN, k, |_, row| Some(profile_distance(query, row) as f32))
+}
+
+/// The `k` rows of `rows` (`width` values each) with the smallest
+/// `distance(index, row)`, skipping rows it gives `None`, smallest first
+/// (ties by index): an exact scan in parallel blocks, merged.
+fn nearest_rows<T: Sync>(
+    rows: &[T],
+    width: usize,
+    k: usize,
+    distance: impl Fn(usize, &[T]) -> Option<f32> + Sync,
+) -> Vec<Neighbour> {
+    let blocks: Vec<Vec<Neighbour>> = rows
+        .par_chunks(BLOCK * width)
         .enumerate()
         .map(|(b, block)| {
             let mut best = TopK::new(k);
-            for (i, row) in block.chunks_exact(PROFILE_LEN).enumerate() {
-                best.offer(b * BLOCK + i, profile_distance(query, row) as f32);
+            for (i, row) in block.chunks_exact(width).enumerate() {
+                let index = b * BLOCK + i;
+                if let Some(d) = distance(index, row) {
+                    best.offer(index, d);
+                }
             }
             best.into_sorted()
         })

@@ -156,7 +156,12 @@ impl PreparedTarget {
         point: &crate::space::SpacePoint,
         method: &'static str,
     ) -> ScoredCandidate {
-        let params = self.candidate_params(space, point, "candidate");
+        self.scored(self.candidate_params(space, point, "candidate"), method)
+    }
+
+    /// `params` (which must last the target's length) rendered, scored and
+    /// tagged with how they were found.
+    pub fn scored(&self, params: RenderParams, method: &'static str) -> ScoredCandidate {
         let (distance, _) = self.score(&params);
         ScoredCandidate { params, distance, feature_distance: None, library_index: None, method }
     }
@@ -301,8 +306,9 @@ pub fn search(
 }
 
 /// The search after its starting candidates (`starts`, already scored and
-/// counted in `budget`; `preferred_model` as in [`crate::refine::refine`]): the library's nearest spectral profiles where they
-/// are all far from the target, pitch moves of the best, then refinement with what is left of
+/// counted in `budget`; `preferred_model` as in [`crate::refine::refine`]):
+/// the library's nearest spectral profiles where they are all far from the
+/// target, pitch moves of the best, then refinement with what is left of
 /// `budget`. Every evaluated candidate, best first.
 pub fn search_from(
     target: &PreparedTarget,
@@ -379,16 +385,9 @@ pub fn profile_candidates(
         nearest.into_iter().filter(|n| !tried.contains(&n.index)).take(count).collect();
     let mut scored: Vec<ScoredCandidate> = fresh
         .into_par_iter()
-        .map(|n| {
-            let params = target.candidate_params(space, &library.points[n.index], "candidate");
-            let (distance, _) = target.score(&params);
-            ScoredCandidate {
-                params,
-                distance,
-                feature_distance: None,
-                library_index: Some(n.index),
-                method: "profile",
-            }
+        .map(|n| ScoredCandidate {
+            library_index: Some(n.index),
+            ..target.score_point(space, &library.points[n.index], "profile")
         })
         .collect();
     sort_by_distance(&mut scored);
@@ -607,8 +606,7 @@ mod tests {
     }
 
     fn scored(target: &PreparedTarget, params: RenderParams) -> ScoredCandidate {
-        let (distance, _) = target.score(&params);
-        ScoredCandidate { params, distance, feature_distance: None, library_index: None, method: "knn" }
+        target.scored(params, "knn")
     }
 
     #[test]

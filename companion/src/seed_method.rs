@@ -93,8 +93,7 @@ impl SeedMethod {
             candidate_seconds(target),
             target.onset_delay(),
         );
-        let (distance, _) = target.score(&params);
-        ScoredCandidate { params, distance, feature_distance: None, library_index: None, method: "seed" }
+        target.scored(params, "seed")
     }
 }
 

@@ -109,12 +109,12 @@ impl LearnedModel {
         self.predict(features).embedding
     }
 
-    /// `count` points of the model's space to try for a sound: each (engine,
+    /// `count` points of the model's space to try for a sound the model
+    /// gave `prediction` for: each (engine,
     /// mode) cell gets a share of the proposals in proportion to its
     /// probability (largest remainders, best cell first); a cell's first
     /// proposal is its predicted knobs, the rest are seeded jitters around them.
-    pub fn proposals(&self, features: &[f32], count: usize, seed: u64) -> Vec<SpacePoint> {
-        let prediction = self.predict(features);
+    pub fn proposals(&self, prediction: &Prediction, count: usize, seed: u64) -> Vec<SpacePoint> {
         let shape = &self.header.shape;
         let space = &self.header.space;
         let mut cells: Vec<(usize, f64)> = (0..shape.cells())
@@ -229,11 +229,12 @@ mod tests {
     fn proposals_fill_the_count_best_cell_first_and_repeat_for_a_seed() {
         let model = LearnedModel::builtin().unwrap();
         let features = features_of(&clear_case(13, true));
-        let proposals = model.proposals(&features, 20, 9);
+        let prediction = model.predict(&features);
+        let proposals = model.proposals(&prediction, 20, 9);
         assert_eq!(proposals.len(), 20);
-        assert_eq!(proposals, model.proposals(&features, 20, 9));
+        assert_eq!(proposals, model.proposals(&prediction, 20, 9));
         assert_eq!(proposals[0].model, 13);
-        assert_eq!(model.proposals(&features, 3, 9).len(), 3);
+        assert_eq!(model.proposals(&prediction, 3, 9).len(), 3);
         assert_eq!(model.embed(&features).len(), model.header().shape.embedding);
     }
 }

@@ -4,24 +4,26 @@
 
 use rayon::prelude::*;
 
-use super::LearnedModel;
+use super::{LearnedModel, Prediction};
 use crate::index::Index;
 use crate::library::Library;
 use crate::matching::{knn_candidates, search_from, sort_by_distance, PreparedTarget, ScoredCandidate};
 use crate::matching::{KNN_SHARE, MIN_KNN_RENDERS};
 use crate::refine::Optimizer;
 
-/// The model's `budget` proposals for the target, rendered at its length
-/// (onsets aligned) and scored by MSS, best first.
+/// The model's `budget` proposals for the target (given the model's
+/// `prediction` for its features), rendered at its length (onsets aligned)
+/// and scored by MSS, best first.
 pub fn learned_candidates(
     target: &PreparedTarget,
     model: &LearnedModel,
+    prediction: &Prediction,
     budget: usize,
     seed: u64,
 ) -> Vec<ScoredCandidate> {
     let space = &model.header().space;
     let mut scored: Vec<ScoredCandidate> = model
-        .proposals(&target.features, budget, seed)
+        .proposals(prediction, budget, seed)
         .into_par_iter()
         .map(|point| target.score_point(space, &point, "learned"))
         .collect();
@@ -49,9 +51,10 @@ pub fn hybrid_search(
     let start_budget = ((budget as f64 * KNN_SHARE) as usize).max(MIN_KNN_RENDERS).min(budget);
     let learned_budget = start_budget / 2;
     let mut starts = knn_candidates(target, library, index, start_budget - learned_budget);
-    starts.extend(learned_candidates(target, model, learned_budget, seed));
+    let prediction = model.predict(&target.features);
+    starts.extend(learned_candidates(target, model, &prediction, learned_budget, seed));
     sort_by_distance(&mut starts);
-    search_from(target, library, starts, budget, optimizer, seed, confident_engine(target, model))
+    search_from(target, library, starts, budget, optimizer, seed, confident_engine(model, &prediction))
 }
 
 /// Engine probability from which the model's choice gets its own refinement
@@ -60,10 +63,9 @@ pub fn hybrid_search(
 /// (0.780), mean 0.932 against 0.926; the examples unchanged in median.
 pub const CONFIDENT_ENGINE: f32 = 0.5;
 
-/// The engine (Plaits model number) the model gives at least
-/// [`CONFIDENT_ENGINE`] probability for the target, if any.
-pub fn confident_engine(target: &PreparedTarget, model: &LearnedModel) -> Option<u32> {
-    let prediction = model.predict(&target.features);
+/// The engine (Plaits model number) given at least [`CONFIDENT_ENGINE`]
+/// probability in the model's `prediction`, if any.
+pub fn confident_engine(model: &LearnedModel, prediction: &Prediction) -> Option<u32> {
     let top = super::argmax(&prediction.engine_probabilities);
     (prediction.engine_probabilities[top] >= CONFIDENT_ENGINE).then(|| model.header().space.models[top])
 }

@@ -21,7 +21,6 @@ use genetic::Genetic;
 pub const MATCH_OPTIMIZER: Optimizer = Optimizer::Genetic;
 
 /// Which optimiser refines.
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Optimizer {
@@ -228,11 +227,6 @@ mod tests {
     use crate::features::FeatureExtractor;
     use crate::render_batch::render_params;
 
-    fn candidate(target: &PreparedTarget, params: RenderParams) -> ScoredCandidate {
-        let (distance, _) = target.score(&params);
-        ScoredCandidate { params, distance, feature_distance: None, library_index: None, method: "knn" }
-    }
-
     #[test]
     fn a_preferred_engine_behind_the_best_start_is_refined_too() {
         let space = Space::default_space();
@@ -241,11 +235,11 @@ mod tests {
         truth.harmonics = 0.3;
         let out: Vec<f32> = render_params(&truth).iter().map(|f| f[0]).collect();
         let target = PreparedTarget::new(out, &FeatureExtractor::new());
-        let right = candidate(&target, RenderParams { harmonics: 0.8, timbre: 0.1, ..truth.clone() });
+        let right = target.scored(RenderParams { harmonics: 0.8, timbre: 0.1, ..truth.clone() }, "knn");
         // Put the other engine first, as if it led on MSS.
         let wrong = ScoredCandidate {
             distance: 0.0,
-            ..candidate(&target, RenderParams { model: 0, ..truth.clone() })
+            ..target.scored(RenderParams { model: 0, ..truth.clone() }, "knn")
         };
         let candidates = [wrong.clone(), right.clone()];
         let key = |c: &ScoredCandidate| (serde_json::to_string(&c.params).unwrap(), c.distance.to_bits());

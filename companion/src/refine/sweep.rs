@@ -77,11 +77,6 @@ mod tests {
     use crate::features::FeatureExtractor;
     use crate::render_batch::render_params;
 
-    fn candidate(target: &PreparedTarget, params: RenderParams) -> ScoredCandidate {
-        let (distance, _) = target.score(&params);
-        ScoredCandidate { params, distance, feature_distance: None, library_index: None, method: "knn" }
-    }
-
     #[test]
     fn a_sweep_finds_a_knob_far_from_the_start_and_leaves_a_bypassed_lpg_alone() {
         let space = Space::default_space();
@@ -92,7 +87,7 @@ mod tests {
         truth.morph = 0.4375;
         let out: Vec<f32> = render_params(&truth).iter().map(|f| f[0]).collect();
         let target = PreparedTarget::new(out, &FeatureExtractor::new());
-        let start = candidate(&target, RenderParams { timbre: 0.0625, ..truth.clone() });
+        let start = target.scored(RenderParams { timbre: 0.0625, ..truth.clone() }, "knn");
         let evaluated = sweep(&target, &space, &start, 64, "test");
         let best = evaluated.iter().min_by(|a, b| a.distance.total_cmp(&b.distance)).unwrap();
         assert_eq!(best.params.timbre, 0.8125, "{:?}", best.params);
@@ -117,7 +112,7 @@ mod tests {
         let out: Vec<f32> =
             render_params(&RenderParams { harmonics: 0.9, ..params.clone() }).iter().map(|f| f[0]).collect();
         let target = PreparedTarget::new(out, &FeatureExtractor::new());
-        let start = candidate(&target, params);
+        let start = target.scored(params, "knn");
         let first = sweep(&target, &space, &start, 20, "test");
         assert_eq!(first.len(), 2 * SWEEP_POINTS, "whole knobs only");
         let again = sweep(&target, &space, &start, 20, "test");
