@@ -120,7 +120,7 @@ pub enum AudioInputError {
         milliseconds: f64,
     },
     /// Too long: refused rather than cropped, so that nobody matches the wrong part.
-    #[error("{path}: {seconds:.1} s is too long; rackmatch matches sounds up to 10 minutes, cut the part you want first")]
+    #[error("{path}: longer than 10 minutes (at least {seconds:.1} s); rackmatch matches sounds up to 10 minutes, cut the part you want first")]
     TooLong {
         /// The file.
         path: PathBuf,
@@ -332,5 +332,18 @@ mod tests {
         check("short.wav", None, Some((48_000, &[0.5; 480])), "too short");
         check("nan.wav", None, Some((48_000, &[0.1, f32::NAN, 0.2])), "not a finite number");
         check("inf.wav", None, Some((48_000, &[0.1, 0.2, f32::INFINITY])), "not a finite number");
+        // Decoding stops soon after the limit: the length read is a lower bound.
+        check(
+            "long.wav",
+            None,
+            Some((1_000, &vec![0.5; 1_000 * 605])),
+            "longer than 10 minutes (at least 60",
+        );
+        let mut mp3_in_wav = b"RIFF\x2c\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x55\x00\x01\x00".to_vec();
+        mp3_in_wav.extend_from_slice(&[0x80, 0xbb, 0, 0, 0x80, 0xbb, 0, 0, 1, 0, 8, 0]);
+        mp3_in_wav.extend_from_slice(b"data\x08\x00\x00\x00");
+        mp3_in_wav.extend_from_slice(&[0; 8]);
+        // A WAV whose codec (here MP3) is not one rackmatch decodes.
+        check("mp3.wav", Some(&mp3_in_wav), None, "unsupported wave format");
     }
 }
