@@ -257,3 +257,75 @@ fn bench_runs_every_method_on_a_tiny_set_within_budget() {
     assert!(outcomes.iter().all(|o| o["renders"].as_u64().unwrap() <= 6));
     assert!(out.join("bench.json").exists(), "bench writes its JSON into --out");
 }
+
+#[test]
+fn bench_summarises_each_category_of_a_folder_of_recordings() {
+    let library = tiny_library("plaits-voice");
+    let recordings = temp_dir("bench-recordings");
+    let examples = temp_dir("bench-examples");
+    for (from, to) in [
+        ("recordings/bird/tuxpaint_owl.flac", recordings.join("bird/owl.flac")),
+        ("recordings/drum/sonicpi_tabla-ghe1.flac", recordings.join("drum/tabla.flac")),
+        ("recordings/drum/sonicpi_drum-cymbal-closed.flac", recordings.join("drum/cymbal.flac")),
+        ("examples/colombo_kick.wav", examples.join("kick.wav")),
+    ] {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(repo().join(from), to).unwrap();
+    }
+    // Neither a hidden file nor a non-audio file is a target.
+    std::fs::write(recordings.join("drum/.partial.flac"), b"").unwrap();
+    std::fs::write(recordings.join("SOURCES.md"), b"# sources").unwrap();
+    let out = temp_dir("bench-categories");
+    let mut args = vec!["bench", "--library", library.to_str().unwrap(), "--budget", "3"];
+    args.extend(["--targets", recordings.to_str().unwrap(), "--targets", examples.to_str().unwrap()]);
+    args.extend(["--methods", "random,ga", "--out", out.to_str().unwrap()]);
+    let text = ok(&rackmatch(&args, 2));
+    assert!(text.contains("median MSS per category"), "{text}");
+    let json: Value = serde_json::from_slice(&std::fs::read(out.join("bench.json")).unwrap()).unwrap();
+    let recordings_name = recordings.file_name().unwrap().to_str().unwrap();
+    let examples_name = examples.file_name().unwrap().to_str().unwrap();
+    let mut names: Vec<&str> =
+        json["outcomes"].as_array().unwrap().iter().map(|o| o["target"].as_str().unwrap()).collect();
+    names.dedup();
+    let expected = [
+        format!("{recordings_name}/bird/owl.flac"),
+        format!("{recordings_name}/drum/cymbal.flac"),
+        format!("{recordings_name}/drum/tabla.flac"),
+        format!("{examples_name}/kick.wav"),
+    ];
+    assert_eq!(names, expected.iter().map(String::as_str).collect::<Vec<_>>());
+    let categories = json["categories"].as_array().unwrap();
+    let summary_of = |category: &str| {
+        let c = categories.iter().find(|c| c["category"] == category).unwrap();
+        c["summary"].as_array().unwrap().clone()
+    };
+    assert_eq!(categories.len(), 2, "the top-level example has no category");
+    assert_eq!(summary_of("bird")[0]["targets"], 1);
+    let drum = summary_of("drum");
+    assert_eq!(drum[1]["method"], "ga");
+    assert_eq!(drum[1]["targets"], 2);
+    let outcomes = json["outcomes"].as_array().unwrap();
+    let mss = |method: &str| -> Vec<f64> {
+        outcomes
+            .iter()
+            .filter(|o| o["category"] == "drum" && o["method"] == method)
+            .map(|o| o["distance"].as_f64().unwrap())
+            .collect()
+    };
+    let median = |v: Vec<f64>| (v[0] + v[1]) / 2.0;
+    let ratio = drum[1]["median_vs_random"].as_f64().unwrap();
+    assert!((ratio - median(mss("ga")) / median(mss("random"))).abs() < 1e-12, "{ratio}");
+    assert!(outcomes.iter().all(|o| o["renders"].as_u64().unwrap() <= 3));
+}
+
+#[test]
+fn bench_refuses_a_folder_without_recordings_and_names_it() {
+    let library = tiny_library("plaits-voice");
+    let empty = temp_dir("bench-empty");
+    std::fs::write(empty.join("notes.txt"), b"no audio here").unwrap();
+    let args = ["bench", "--library", library.to_str().unwrap(), "--targets", empty.to_str().unwrap()];
+    let output = rackmatch(&args, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains(empty.to_str().unwrap()) && stderr.contains("no WAV or FLAC file"), "{stderr}");
+}

@@ -16,9 +16,10 @@ use rackmatch::space::Space;
 /// Options of `rackmatch bench`.
 #[derive(Args)]
 pub struct BenchArgs {
-    /// A folder of WAV/FLAC targets.
+    /// A folder of WAV/FLAC targets; its sub-folders (one level down) are
+    /// categories, summarised apart. Repeat it for several folders.
     #[arg(long)]
-    targets: Option<PathBuf>,
+    targets: Vec<PathBuf>,
     /// Also (or instead) N in-domain targets: renders of random points of the space.
     #[arg(long, default_value_t = 0)]
     in_domain: usize,
@@ -29,7 +30,7 @@ pub struct BenchArgs {
     /// each target, which depends on its length).
     #[arg(long)]
     budget: Option<usize>,
-    /// Methods, comma-separated: random, seed, knn, knn+cmaes, knn+ga, learned,
+    /// Methods, comma-separated: random, seed, ga, knn, knn+cmaes, knn+ga, learned,
     /// hybrid (default: all; learned and hybrid only where the model fits the space).
     #[arg(long, value_delimiter = ',')]
     methods: Option<Vec<String>>,
@@ -98,14 +99,34 @@ pub fn run(args: BenchArgs) -> Result<()> {
         None
     };
     let mut targets = Vec::new();
-    if let Some(dir) = &args.targets {
-        targets.extend(bench::targets_from_dir(dir)?);
+    for dir in &args.targets {
+        let mut found = bench::targets_from_dir(dir)?;
+        if args.targets.len() > 1 {
+            // Keeps names unique when two folders hold a file of the same name.
+            let folder =
+                dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
+            for target in &mut found {
+                target.name = format!("{folder}/{}", target.name);
+            }
+        }
+        targets.extend(found);
+    }
+    let mut names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
+        bail!("two targets are named {:?}: give folders with different names to --targets", pair[0]);
     }
     targets.extend(bench::in_domain_targets(&library.manifest.space, args.target_seed, args.in_domain));
     anyhow::ensure!(!targets.is_empty(), "no targets: give --targets DIR and/or --in-domain N");
     let outcomes = bench::run(&targets, &methods, &library, &index, model.as_ref(), budget);
     let summaries = bench::summarise(&outcomes, &methods);
-    let json = serde_json::json!({"budget": budget.describe(), "summary": summaries, "outcomes": outcomes});
+    let categories = bench::summarise_by_category(&outcomes, &methods);
+    let json = serde_json::json!({
+        "budget": budget.describe(),
+        "summary": summaries,
+        "categories": categories,
+        "outcomes": outcomes,
+    });
     let text = serde_json::to_string_pretty(&json)?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create", args.out.display()))?;
     let json_path = args.out.join("bench.json");
@@ -130,6 +151,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
             );
         }
         out!("{}", bench::format_summary(&summaries, budget));
+        if !categories.is_empty() {
+            out!("{}", bench::format_categories(&categories));
+        }
     }
     match drawn {
         Ok([png, svg]) => eprintln!("wrote {}, {} and {}", json_path.display(), png.display(), svg.display()),

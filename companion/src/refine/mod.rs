@@ -4,6 +4,7 @@
 pub mod cmaes;
 pub mod genetic;
 pub mod linalg;
+pub mod space_ga;
 pub mod sweep;
 
 use rayon::prelude::*;

@@ -1,12 +1,13 @@
 //! `rackmatch bench`: every search method on the same targets at the same
 //! render budget, so their MSS can be compared fairly.
 
-use std::path::{Path, PathBuf};
+mod summary;
+mod targets;
+
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::audio_in::{is_silent, load_target, AudioInputError};
 use crate::features::FeatureExtractor;
 use crate::index::Index;
 use crate::learned::search::{hybrid_search, learned_candidates};
@@ -17,17 +18,22 @@ use crate::matching::{
     knn_candidates, random_candidates, search, sort_by_distance, PreparedTarget, ScoredCandidate,
     TRIGGER_LATENCY_SECONDS,
 };
+use crate::refine::space_ga::genetic_search;
 use crate::refine::{Optimizer, MATCH_OPTIMIZER};
-use crate::render_batch::render_params;
 use crate::render_params::RenderParams;
-use crate::rng::SplitMix64;
 use crate::seed_method::SeedMethod;
 use crate::space::Space;
+
+pub use summary::{format_categories, format_summary, summarise, summarise_by_category};
+pub use summary::{CategorySummary, MethodSummary};
+pub use targets::{in_domain_targets, targets_from_dir, BenchTarget, ONSET_TOLERANCE_SECONDS};
 
 /// Seed of in-domain targets by default: never used for libraries or training.
 pub const DEFAULT_TARGET_SEED: u64 = 424_242;
 /// Seed of the random-search baseline.
 const RANDOM_SEARCH_SEED: u64 = 0x5EA5C4;
+/// Seed of the whole-space GA baseline.
+const GA_SEARCH_SEED: u64 = 0x6A5EA5;
 
 /// Renders each method may spend per target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +71,9 @@ pub enum Method {
     /// The seed experiment's: MFCCs, 2-D PCA, nearest, over 10 random
     /// settings × each engine; renders only its one answer.
     Seed,
+    /// A genetic algorithm over the whole space from a random population:
+    /// GA-style search alone, no library and no model.
+    Ga,
     /// Nearest neighbours in feature space, re-ranked by MSS (with transposition).
     Knn,
     /// k-NN, then CMA-ES on the best few engines.
@@ -79,14 +88,23 @@ pub enum Method {
 
 impl Method {
     /// Every method, in the order `bench` runs and shows them by default.
-    pub const ALL: [Method; 7] =
-        [Self::Random, Self::Seed, Self::Knn, Self::KnnCmaes, Self::KnnGa, Self::Learned, Self::Hybrid];
+    pub const ALL: [Method; 8] = [
+        Self::Random,
+        Self::Seed,
+        Self::Ga,
+        Self::Knn,
+        Self::KnnCmaes,
+        Self::KnnGa,
+        Self::Learned,
+        Self::Hybrid,
+    ];
 
     /// Parses a method name as used on the command line.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "random" => Some(Self::Random),
             "seed" => Some(Self::Seed),
+            "ga" => Some(Self::Ga),
             "knn" => Some(Self::Knn),
             "knn+cmaes" => Some(Self::KnnCmaes),
             "knn+ga" => Some(Self::KnnGa),
@@ -101,6 +119,7 @@ impl Method {
         match self {
             Self::Random => "random",
             Self::Seed => "seed",
+            Self::Ga => "ga",
             Self::Knn => "knn",
             Self::KnnCmaes => "knn+cmaes",
             Self::KnnGa => "knn+ga",
@@ -115,83 +134,14 @@ impl Method {
     }
 }
 
-/// One target of a benchmark.
-pub struct BenchTarget {
-    /// File name or in-domain id.
-    pub name: String,
-    /// Mono 48 kHz samples.
-    pub samples: Vec<f32>,
-    /// The parameters that made it, for in-domain targets.
-    pub truth: Option<RenderParams>,
-}
-
-/// Reads every WAV/FLAC file of a directory (sorted by name).
-pub fn targets_from_dir(dir: &Path) -> Result<Vec<BenchTarget>, AudioInputError> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|source| AudioInputError::Read { path: dir.to_path_buf(), source })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("wav" | "flac" | "WAV" | "FLAC")))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| {
-            let audio = load_target(p)?;
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            Ok(BenchTarget { name, samples: audio.samples, truth: None })
-        })
-        .collect()
-}
-
-/// Salt of the seed that draws in-domain gesture targets' trigger times.
-const GESTURE_TIMES_SALT: u64 = 0x0651_7E5E;
-/// Most triggers in an in-domain gesture target.
-const MAX_GESTURE_TRIGGERS: u64 = 4;
-/// An onset counts as recovered within this many seconds of the truth.
-pub const ONSET_TOLERANCE_SECONDS: f64 = 0.010;
-
-/// `count` renders of random points of `space` (OUT channel), drawn with `seed`.
-/// Points of a mode that follows the target are struck 1 to 4 times at random
-/// times (at least 0.15 s apart), as a gesture target would be.
-///
-/// Silent renders (a string or resonator never struck, say) are skipped:
-/// `match` refuses silence as a target, and no sound tells their engine. Each
-/// target keeps the number of its draw in its name. Fewer than `count` come
-/// back only from a space that is nearly always silent.
-pub fn in_domain_targets(space: &Space, seed: u64, count: usize) -> Vec<BenchTarget> {
-    (0..count.saturating_mul(100).saturating_add(100))
-        .map(|i| {
-            // Shuffle the stratified order so a small count still mixes engines.
-            let index = SplitMix64::for_item(seed, i as u64).below(1 << 40);
-            let point = space.point(seed, index);
-            let id = format!("in-domain-{i:03}");
-            let params = if space.trigger_modes[point.mode as usize].follow_target {
-                let mut rng = SplitMix64::for_item(seed ^ GESTURE_TIMES_SALT, i as u64);
-                let hits = 1 + rng.below(MAX_GESTURE_TRIGGERS);
-                let mut times = vec![0.02 + 0.1 * rng.next_f64()];
-                for _ in 1..hits {
-                    let last = times[times.len() - 1];
-                    times.push(last + 0.15 + 0.35 * rng.next_f64());
-                }
-                let times: Vec<f64> = times.iter().map(|t| (t * 1e4).round() / 1e4).collect();
-                let seconds = times[times.len() - 1] + space.seconds;
-                space.render_params_at(&point, &id, seconds, 0.0, &times)
-            } else {
-                space.render_params(&point, &id, space.seconds, 0.0)
-            };
-            let samples = render_params(&params).iter().map(|f| f[0]).collect();
-            BenchTarget { name: params.id.clone(), samples, truth: Some(params) }
-        })
-        .filter(|target| !is_silent(&target.samples))
-        .take(count)
-        .collect()
-}
-
 /// What one method achieved on one target.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TargetOutcome {
     /// Target name.
     pub target: String,
+    /// The target's category, where it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     /// Method.
     pub method: Method,
     /// MSS of its best candidate.
@@ -264,6 +214,12 @@ pub fn run_method(
             // renders are the method's library, like k-NN's, not its budget).
             None => vec![SeedMethod::build(&library.manifest.space).search(target)],
         },
+        Method::Ga => genetic_search(
+            target,
+            &library.manifest.space,
+            budget,
+            GA_SEARCH_SEED ^ target_number.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        ),
         Method::Knn => knn_candidates(target, library, index, budget),
         Method::KnnCmaes => search(target, library, index, budget, Some(Optimizer::CmaEs), target_number),
         Method::KnnGa => search(target, library, index, budget, Some(Optimizer::Genetic), target_number),
@@ -326,6 +282,7 @@ pub fn run(
             };
             outcomes.push(TargetOutcome {
                 target: target.name.clone(),
+                category: target.category.clone(),
                 method,
                 distance: best.distance,
                 params: best.params,
@@ -343,135 +300,6 @@ pub fn run(
     outcomes
 }
 
-/// Per-method summary.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct MethodSummary {
-    /// Method.
-    pub method: Method,
-    /// Number of targets.
-    pub targets: usize,
-    /// Median MSS of the best candidate.
-    pub median_distance: f64,
-    /// Mean MSS.
-    pub mean_distance: f64,
-    /// Fraction of targets where it beats random search (ties count half).
-    pub win_rate_vs_random: Option<f64>,
-    /// Median time per target, ms.
-    pub median_ms: f64,
-    /// In-domain engine-recovered rate.
-    pub engine_recovered: Option<f64>,
-    /// In-domain note-recovered rate (within 50 cents).
-    pub note_recovered: Option<f64>,
-    /// In-domain gesture targets: share of true onsets found within 10 ms.
-    pub onsets_recovered: Option<f64>,
-    /// Detected onsets per true onset (above 1: spurious detections).
-    pub onsets_detected_per_true: Option<f64>,
-}
-
-/// Summaries per method, in the order given.
-pub fn summarise(outcomes: &[TargetOutcome], methods: &[Method]) -> Vec<MethodSummary> {
-    methods
-        .iter()
-        .map(|&method| {
-            let mine: Vec<&TargetOutcome> = outcomes.iter().filter(|o| o.method == method).collect();
-            let mut distances: Vec<f64> = mine.iter().map(|o| o.distance).collect();
-            let mut times: Vec<f64> = mine.iter().map(|o| o.milliseconds).collect();
-            let random: Vec<&TargetOutcome> =
-                outcomes.iter().filter(|o| o.method == Method::Random).collect();
-            let win_rate = (!random.is_empty() && method != Method::Random).then(|| {
-                let wins: f64 = mine
-                    .iter()
-                    .filter_map(|o| random.iter().find(|r| r.target == o.target).map(|r| (o, r)))
-                    .map(|(o, r)| {
-                        if o.distance < r.distance {
-                            1.0
-                        } else if o.distance == r.distance {
-                            0.5
-                        } else {
-                            0.0
-                        }
-                    })
-                    .sum();
-                wins / mine.len().max(1) as f64
-            });
-            let rate = |f: fn(&TargetOutcome) -> Option<bool>| {
-                let known: Vec<bool> = mine.iter().filter_map(|o| f(o)).collect();
-                (!known.is_empty()).then(|| known.iter().filter(|&&b| b).count() as f64 / known.len() as f64)
-            };
-            let onset_counts: Vec<(usize, usize, usize)> =
-                mine.iter().filter_map(|o| o.onsets_recovered).collect();
-            let true_onsets: usize = onset_counts.iter().map(|c| c.1).sum();
-            let onset_share = |pick: fn(&(usize, usize, usize)) -> usize| {
-                (true_onsets > 0)
-                    .then(|| onset_counts.iter().map(pick).sum::<usize>() as f64 / true_onsets as f64)
-            };
-            MethodSummary {
-                method,
-                onsets_recovered: onset_share(|c| c.0),
-                onsets_detected_per_true: onset_share(|c| c.2),
-                targets: mine.len(),
-                median_distance: median(&mut distances),
-                mean_distance: distances.iter().sum::<f64>() / distances.len().max(1) as f64,
-                win_rate_vs_random: win_rate,
-                median_ms: median(&mut times),
-                engine_recovered: rate(|o| o.engine_recovered),
-                note_recovered: rate(|o| o.note_recovered),
-            }
-        })
-        .collect()
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        0.5 * (values[n / 2 - 1] + values[n / 2])
-    }
-}
-
-/// The summary as a text table.
-pub fn format_summary(summaries: &[MethodSummary], budget: Budget) -> String {
-    let mut lines = vec![format!(
-        "{:<10} {:>7} {:>10} {:>10} {:>9} {:>9} {:>8} {:>8}   (budget {})",
-        "method",
-        "targets",
-        "median",
-        "mean",
-        "win/rand",
-        "ms/tgt",
-        "engine",
-        "note",
-        budget.describe()
-    )];
-    let pct = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{:.0}%", x * 100.0));
-    for s in summaries {
-        lines.push(format!(
-            "{:<10} {:>7} {:>10.4} {:>10.4} {:>9} {:>9.0} {:>8} {:>8}",
-            s.method.name(),
-            s.targets,
-            s.median_distance,
-            s.mean_distance,
-            pct(s.win_rate_vs_random),
-            s.median_ms,
-            pct(s.engine_recovered),
-            pct(s.note_recovered)
-        ));
-    }
-    if let Some(s) = summaries.iter().find(|s| s.onsets_recovered.is_some()) {
-        lines.push(format!(
-            "onsets recovered within 10 ms: {}; detected per true onset: {:.2}",
-            pct(s.onsets_recovered),
-            s.onsets_detected_per_true.unwrap_or(f64::NAN)
-        ));
-    }
-    lines.join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::AtomicBool;
@@ -487,8 +315,15 @@ mod tests {
         let index = Index::build(&library.features);
         let model = LearnedModel::builtin().unwrap();
         let targets = in_domain_targets(&space, DEFAULT_TARGET_SEED, 2);
-        let methods =
-            [Method::Random, Method::Knn, Method::KnnCmaes, Method::KnnGa, Method::Learned, Method::Hybrid];
+        let methods = [
+            Method::Random,
+            Method::Ga,
+            Method::Knn,
+            Method::KnnCmaes,
+            Method::KnnGa,
+            Method::Learned,
+            Method::Hybrid,
+        ];
         let budget = 12;
         let outcomes = run(&targets, &methods, &library, &index, Some(&model), Budget::Fixed(budget));
         assert_eq!(outcomes.len(), targets.len() * methods.len());
