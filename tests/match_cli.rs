@@ -316,6 +316,13 @@ fn bench_summarises_each_category_of_a_folder_of_recordings() {
     let ratio = drum[1]["median_vs_random"].as_f64().unwrap();
     assert!((ratio - median(mss("ga")) / median(mss("random"))).abs() < 1e-12, "{ratio}");
     assert!(outcomes.iter().all(|o| o["renders"].as_u64().unwrap() <= 3));
+    for figure in ["bench-mss", "bench-mss-bird", "bench-mss-drum"] {
+        assert!(
+            std::fs::read(out.join(format!("{figure}.png"))).unwrap().starts_with(b"\x89PNG"),
+            "{figure}"
+        );
+        assert!(std::fs::read_to_string(out.join(format!("{figure}.svg"))).unwrap().contains("<svg"));
+    }
 }
 
 #[test]

@@ -137,7 +137,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
         title: format!("MSS per target, budget {}", budget.describe()),
         columns: columns(&outcomes, &methods),
     };
-    let drawn = write_figure(&figure, &args.out.join("bench-mss"));
+    let mut drawn = write_figure(&figure, &args.out.join("bench-mss")).map(|paths| paths.to_vec());
+    for category in &categories {
+        let mine: Vec<TargetOutcome> =
+            outcomes.iter().filter(|o| o.category.as_ref() == Some(&category.category)).cloned().collect();
+        let figure = MethodBoxFigure {
+            title: format!("MSS per target, {}, budget {}", category.category, budget.describe()),
+            columns: columns(&mine, &methods),
+        };
+        let stem = args.out.join(format!("bench-mss-{}", file_stem_part(&category.category)));
+        drawn = drawn.and_then(|mut paths| {
+            paths.extend(write_figure(&figure, &stem)?);
+            Ok(paths)
+        });
+    }
     if args.json {
         out!("{text}");
     } else {
@@ -156,10 +169,21 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
     }
     match drawn {
-        Ok([png, svg]) => eprintln!("wrote {}, {} and {}", json_path.display(), png.display(), svg.display()),
+        Ok(paths) => {
+            let figures: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            eprintln!("wrote {} and {}", json_path.display(), figures.join(", "));
+        }
         Err(problem) => bail!("{problem} (the results are in {})", json_path.display()),
     }
     Ok(())
+}
+
+/// A category name made safe as part of a file name.
+fn file_stem_part(category: &str) -> String {
+    category
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect()
 }
 
 /// Each method's per-target MSS, in the order the methods ran.
