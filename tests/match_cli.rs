@@ -335,4 +335,10 @@ fn bench_refuses_a_folder_without_recordings_and_names_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(stderr.contains(empty.to_str().unwrap()) && stderr.contains("no WAV or FLAC file"), "{stderr}");
+    let missing = empty.join("missing");
+    let args = ["bench", "--library", library.to_str().unwrap(), "--targets", missing.to_str().unwrap()];
+    let output = rackmatch(&args, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains(&format!("{}: no such file", missing.display())), "{stderr}");
 }

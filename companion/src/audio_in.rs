@@ -49,6 +49,12 @@ impl TargetAudio {
 /// Why a target could not be used. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum AudioInputError {
+    /// A folder of targets without any audio file.
+    #[error("{path}: the folder holds no WAV or FLAC file, directly or one folder down")]
+    NoAudioFiles {
+        /// The folder.
+        path: PathBuf,
+    },
     /// No such file.
     #[error("{path}: no such file")]
     Missing {
@@ -155,16 +161,21 @@ pub fn load_target(path: &Path) -> Result<TargetAudio, AudioInputError> {
     Ok(TargetAudio { samples, source_rate: rate, source_channels: channels })
 }
 
+impl AudioInputError {
+    /// Why `path` (a file or a folder) could not be opened: missing, or unreadable.
+    pub fn opening(path: &Path, source: std::io::Error) -> Self {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            Self::Missing { path: path.to_path_buf() }
+        } else {
+            Self::Read { path: path.to_path_buf(), source }
+        }
+    }
+}
+
 /// Decodes the whole file to interleaved f32.
 fn decode(path: &Path) -> Result<(Vec<f32>, usize, u32), AudioInputError> {
     let owned = || path.to_path_buf();
-    let file = File::open(path).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::NotFound {
-            AudioInputError::Missing { path: owned() }
-        } else {
-            AudioInputError::Read { path: owned(), source }
-        }
-    })?;
+    let file = File::open(path).map_err(|source| AudioInputError::opening(path, source))?;
     let length = file.metadata().map_err(|source| AudioInputError::Read { path: owned(), source })?.len();
     if length == 0 {
         return Err(AudioInputError::EmptyFile { path: owned() });

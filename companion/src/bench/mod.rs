@@ -26,7 +26,7 @@ use crate::space::Space;
 
 pub use summary::{format_categories, format_summary, summarise, summarise_by_category};
 pub use summary::{CategorySummary, MethodSummary};
-pub use targets::{in_domain_targets, targets_from_dir, BenchTarget, ONSET_TOLERANCE_SECONDS};
+pub use targets::{in_domain_targets, targets_from_dir, BenchTarget};
 
 /// Seed of in-domain targets by default: never used for libraries or training.
 pub const DEFAULT_TARGET_SEED: u64 = 424_242;
@@ -34,6 +34,13 @@ pub const DEFAULT_TARGET_SEED: u64 = 424_242;
 const RANDOM_SEARCH_SEED: u64 = 0x5EA5C4;
 /// Seed of the whole-space GA baseline.
 const GA_SEARCH_SEED: u64 = 0x6A5EA5;
+/// An onset counts as recovered within this many seconds of the truth.
+pub const ONSET_TOLERANCE_SECONDS: f64 = 0.010;
+
+/// A baseline's seed for one target: every target gets its own draw.
+fn target_seed(base: u64, target_number: u64) -> u64 {
+    base ^ target_number.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
 
 /// Renders each method may spend per target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,7 +225,7 @@ pub fn run_method(
             target,
             &library.manifest.space,
             budget,
-            GA_SEARCH_SEED ^ target_number.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            target_seed(GA_SEARCH_SEED, target_number),
         ),
         Method::Knn => knn_candidates(target, library, index, budget),
         Method::KnnCmaes => search(target, library, index, budget, Some(Optimizer::CmaEs), target_number),
@@ -243,12 +250,7 @@ pub fn random_search(
     budget: usize,
     target_number: u64,
 ) -> Vec<ScoredCandidate> {
-    random_candidates(
-        target,
-        space,
-        budget,
-        RANDOM_SEARCH_SEED ^ target_number.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-    )
+    random_candidates(target, space, budget, target_seed(RANDOM_SEARCH_SEED, target_number))
 }
 
 /// Runs every method on every target.

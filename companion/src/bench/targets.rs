@@ -34,10 +34,7 @@ pub fn targets_from_dir(dir: &Path) -> Result<Vec<BenchTarget>, AudioInputError>
         found.extend(audio_files(&sub)?.into_iter().map(|path| (category.clone(), path)));
     }
     if found.is_empty() {
-        return Err(AudioInputError::NotAudio {
-            path: dir.to_path_buf(),
-            detail: "the folder holds no WAV or FLAC file, directly or one folder down".to_string(),
-        });
+        return Err(AudioInputError::NoAudioFiles { path: dir.to_path_buf() });
     }
     found
         .into_iter()
@@ -55,7 +52,7 @@ pub fn targets_from_dir(dir: &Path) -> Result<Vec<BenchTarget>, AudioInputError>
 
 /// Visible entries of `dir`, sorted.
 fn entries(dir: &Path) -> Result<Vec<PathBuf>, AudioInputError> {
-    let read = |source| AudioInputError::Read { path: dir.to_path_buf(), source };
+    let read = |source| AudioInputError::opening(dir, source);
     let mut paths = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(read)? {
         let path = entry.map_err(read)?.path();
@@ -88,8 +85,6 @@ fn sub_folders(dir: &Path) -> Result<Vec<PathBuf>, AudioInputError> {
 const GESTURE_TIMES_SALT: u64 = 0x0651_7E5E;
 /// Most triggers in an in-domain gesture target.
 const MAX_GESTURE_TRIGGERS: u64 = 4;
-/// An onset counts as recovered within this many seconds of the truth.
-pub const ONSET_TOLERANCE_SECONDS: f64 = 0.010;
 
 /// `count` renders of random points of `space` (OUT channel), drawn with `seed`.
 /// Points of a mode that follows the target are struck 1 to 4 times at random

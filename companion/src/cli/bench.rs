@@ -135,15 +135,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
     // The results are on disk before the figure is tried, so a failed figure loses nothing.
     let figure = MethodBoxFigure {
         title: format!("MSS per target, budget {}", budget.describe()),
-        columns: columns(&outcomes, &methods),
+        columns: columns(&outcomes, &methods, None),
     };
     let mut drawn = write_figure(&figure, &args.out.join("bench-mss")).map(|paths| paths.to_vec());
     for category in &categories {
-        let mine: Vec<TargetOutcome> =
-            outcomes.iter().filter(|o| o.category.as_ref() == Some(&category.category)).cloned().collect();
         let figure = MethodBoxFigure {
             title: format!("MSS per target, {}, budget {}", category.category, budget.describe()),
-            columns: columns(&mine, &methods),
+            columns: columns(&outcomes, &methods, Some(&category.category)),
         };
         let stem = args.out.join(format!("bench-mss-{}", file_stem_part(&category.category)));
         drawn = drawn.and_then(|mut paths| {
@@ -186,13 +184,18 @@ fn file_stem_part(category: &str) -> String {
         .collect()
 }
 
-/// Each method's per-target MSS, in the order the methods ran.
-fn columns(outcomes: &[TargetOutcome], methods: &[Method]) -> Vec<MethodColumn> {
+/// Each method's per-target MSS, in the order the methods ran, over the
+/// targets of `category` where one is given.
+fn columns(outcomes: &[TargetOutcome], methods: &[Method], category: Option<&str>) -> Vec<MethodColumn> {
     methods
         .iter()
         .map(|&method| MethodColumn {
             name: method.name().to_string(),
-            distances: outcomes.iter().filter(|o| o.method == method).map(|o| o.distance).collect(),
+            distances: outcomes
+                .iter()
+                .filter(|o| o.method == method && (category.is_none() || o.category.as_deref() == category))
+                .map(|o| o.distance)
+                .collect(),
         })
         .collect()
 }

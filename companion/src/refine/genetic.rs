@@ -45,8 +45,8 @@ impl Genetic {
         let mut next: Vec<Vec<f64>> =
             order.iter().take(ELITES).map(|&i| self.population[i].clone()).collect();
         while next.len() < self.size {
-            let a = self.tournament();
-            let b = self.tournament();
+            let a = tournament(&self.fitness, &mut self.rng);
+            let b = tournament(&self.fitness, &mut self.rng);
             let child = self.population[a]
                 .iter()
                 .zip(&self.population[b])
@@ -68,16 +68,18 @@ impl Genetic {
         self.population = points;
         self.fitness = fitness;
     }
+}
 
-    fn tournament(&mut self) -> usize {
-        let n = self.population.len() as u64;
-        let a = self.rng.below(n) as usize;
-        let b = self.rng.below(n) as usize;
-        if self.fitness[a] <= self.fitness[b] {
-            a
-        } else {
-            b
-        }
+/// Binary tournament: the fitter (lower) of two individuals drawn at random
+/// from a generation with these `fitness` values.
+pub fn tournament(fitness: &[f64], rng: &mut SplitMix64) -> usize {
+    let n = fitness.len() as u64;
+    let a = rng.below(n) as usize;
+    let b = rng.below(n) as usize;
+    if fitness[a] <= fitness[b] {
+        a
+    } else {
+        b
     }
 }
 

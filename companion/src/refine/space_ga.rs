@@ -5,6 +5,7 @@
 
 use rayon::prelude::*;
 
+use super::genetic::tournament;
 use crate::matching::{sort_by_distance, PreparedTarget, ScoredCandidate};
 use crate::rng::SplitMix64;
 use crate::space::{quantize, Space, SpacePoint};
@@ -69,8 +70,8 @@ impl<'a> SpaceGenetic<'a> {
         order.sort_by(|&a, &b| self.fitness[a].total_cmp(&self.fitness[b]).then(a.cmp(&b)));
         let mut next: Vec<Genome> = order.iter().take(ELITES).map(|&i| self.population[i].clone()).collect();
         while next.len() < self.size {
-            let a = self.tournament();
-            let b = self.tournament();
+            let a = tournament(&self.fitness, &mut self.rng);
+            let b = tournament(&self.fitness, &mut self.rng);
             next.push(self.child(a, b));
         }
         next
@@ -101,17 +102,6 @@ impl<'a> SpaceGenetic<'a> {
             }
         }
         Genome { model, mode, knobs }
-    }
-
-    fn tournament(&mut self) -> usize {
-        let n = self.population.len() as u64;
-        let a = self.rng.below(n) as usize;
-        let b = self.rng.below(n) as usize;
-        if self.fitness[a] <= self.fitness[b] {
-            a
-        } else {
-            b
-        }
     }
 
     fn point(&self, genome: &Genome) -> SpacePoint {
