@@ -316,6 +316,21 @@ fn bench_summarises_each_category_of_a_folder_of_recordings() {
     let ratio = drum[1]["median_vs_random"].as_f64().unwrap();
     assert!((ratio - median(mss("ga")) / median(mss("random"))).abs() < 1e-12, "{ratio}");
     assert!(outcomes.iter().all(|o| o["renders"].as_u64().unwrap() <= 3));
+    // The phase-random reference (the target's own spectrogram) is closer to
+    // these real sounds than three renders of a lone voice get.
+    let mut references: Vec<f64> = outcomes
+        .iter()
+        .filter(|o| o["method"] == "random")
+        .map(|o| o["reference"].as_f64().unwrap())
+        .collect();
+    for o in outcomes {
+        let reference = o["reference"].as_f64().unwrap();
+        assert!(reference > 0.5 && reference < o["distance"].as_f64().unwrap(), "{o}");
+    }
+    references.sort_by(f64::total_cmp);
+    let reference_median = json["reference_median"].as_f64().unwrap();
+    assert!((reference_median - (references[1] + references[2]) / 2.0).abs() < 1e-12);
+    assert!(text.contains("phase-random reference"), "{text}");
     for figure in ["bench-mss", "bench-mss-bird", "bench-mss-drum"] {
         assert!(
             std::fs::read(out.join(format!("{figure}.png"))).unwrap().starts_with(b"\x89PNG"),

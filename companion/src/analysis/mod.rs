@@ -6,6 +6,7 @@ pub mod envelope;
 pub mod log_spectrum;
 pub mod mel;
 pub mod onsets;
+pub mod phase_surrogate;
 pub mod segment;
 pub mod spectral_profile;
 pub mod spectrogram;

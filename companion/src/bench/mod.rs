@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::phase_surrogate::phase_randomised;
 use crate::features::FeatureExtractor;
 use crate::index::Index;
 use crate::learned::search::{hybrid_search, learned_candidates};
@@ -24,7 +25,7 @@ use crate::render_params::RenderParams;
 use crate::seed_method::SeedMethod;
 use crate::space::Space;
 
-pub use summary::{format_categories, format_summary, summarise, summarise_by_category};
+pub use summary::{format_categories, format_summary, reference_median, summarise, summarise_by_category};
 pub use summary::{CategorySummary, MethodSummary};
 pub use targets::{in_domain_targets, targets_from_dir, BenchTarget};
 
@@ -34,6 +35,8 @@ pub const DEFAULT_TARGET_SEED: u64 = 424_242;
 const RANDOM_SEARCH_SEED: u64 = 0x5EA5C4;
 /// Seed of the whole-space GA baseline.
 const GA_SEARCH_SEED: u64 = 0x6A5EA5;
+/// Base seed of the phases of each target's [phase-random reference](TargetOutcome::reference).
+const REFERENCE_PHASE_SEED: u64 = 0x9A5E;
 /// An onset counts as recovered within this many seconds of the truth.
 pub const ONSET_TOLERANCE_SECONDS: f64 = 0.010;
 
@@ -153,6 +156,10 @@ pub struct TargetOutcome {
     pub method: Method,
     /// MSS of its best candidate.
     pub distance: f64,
+    /// MSS of the target's phase-random reference
+    /// ([`phase_randomised`]): its own spectrogram with random phases, scaled
+    /// like a candidate. The same for every method on a target.
+    pub reference: f64,
     /// The best candidate's parameters.
     pub params: RenderParams,
     /// Renders spent.
@@ -269,6 +276,8 @@ pub fn run(
     for (number, target) in targets.iter().enumerate() {
         let prepared = PreparedTarget::new(target.samples.clone(), &extractor);
         let renders = budget.for_target(prepared.seconds());
+        let reference = prepared
+            .distance(&phase_randomised(&prepared.samples, target_seed(REFERENCE_PHASE_SEED, number as u64)));
         for &method in methods {
             let started = Instant::now();
             let (best, renders) =
@@ -287,6 +296,7 @@ pub fn run(
                 category: target.category.clone(),
                 method,
                 distance: best.distance,
+                reference,
                 params: best.params,
                 renders,
                 milliseconds,
@@ -332,13 +342,19 @@ mod tests {
         for o in &outcomes {
             assert!(o.renders >= 1 && o.renders <= budget, "{:?} spent {}", o.method, o.renders);
             assert!(o.distance.is_finite());
+            // One reference per target, whatever the method.
+            let first = outcomes.iter().find(|f| f.target == o.target).unwrap();
+            assert!(o.reference > 0.0 && o.reference.is_finite() && o.reference == first.reference);
         }
         let summaries = summarise(&outcomes, &methods);
+        assert!(summaries.iter().all(|s| s.gap_closed.is_some() == (s.method != Method::Random)));
         assert!(summaries.iter().all(|s| s.targets == 2 && s.engine_recovered.is_some()));
         for name in ["learned", "hybrid"] {
             assert_eq!(Method::parse(name).unwrap().name(), name);
         }
-        assert!(format_summary(&summaries, Budget::Fixed(budget)).contains("hybrid"));
+        assert!(
+            format_summary(&summaries, reference_median(&outcomes), Budget::Fixed(budget)).contains("hybrid")
+        );
         // Draw 15 of the default target seed renders silence: it is skipped.
         let names: Vec<String> =
             in_domain_targets(&space, DEFAULT_TARGET_SEED, 17).into_iter().map(|t| t.name).collect();

@@ -20,6 +20,9 @@ pub struct MethodSummary {
     pub win_rate_vs_random: Option<f64>,
     /// Its median MSS over random search's on the same targets (0.7: 30 % below).
     pub median_vs_random: Option<f64>,
+    /// How much of the way from random search's median to the targets'
+    /// [phase-random reference](reference_median) its median goes (1: all of it).
+    pub gap_closed: Option<f64>,
     /// Median time per target, ms.
     pub median_ms: f64,
     /// In-domain engine-recovered rate.
@@ -72,7 +75,10 @@ pub fn summarise(outcomes: &[TargetOutcome], methods: &[Method]) -> Vec<MethodSu
                     .then(|| onset_counts.iter().map(pick).sum::<usize>() as f64 / true_onsets as f64)
             };
             let median_distance = median(&mut distances);
+            let reference = reference_median(mine.iter().copied());
             MethodSummary {
+                gap_closed: (!random.is_empty() && method != Method::Random && random_median > reference)
+                    .then(|| (random_median - median_distance) / (random_median - reference)),
                 method,
                 median_vs_random: (!random.is_empty() && method != Method::Random)
                     .then(|| median_distance / random_median),
@@ -90,6 +96,16 @@ pub fn summarise(outcomes: &[TargetOutcome], methods: &[Method]) -> Vec<MethodSu
         .collect()
 }
 
+/// Median over targets of the MSS of each target's phase-random reference
+/// (its own spectrogram with random phases; see `analysis::phase_surrogate`).
+pub fn reference_median<'a>(outcomes: impl IntoIterator<Item = &'a TargetOutcome>) -> f64 {
+    let mut seen = std::collections::BTreeMap::new();
+    for o in outcomes {
+        seen.entry(o.target.as_str()).or_insert(o.reference);
+    }
+    median(&mut seen.into_values().collect::<Vec<f64>>())
+}
+
 fn median(values: &mut [f64]) -> f64 {
     if values.is_empty() {
         return f64::NAN;
@@ -103,15 +119,16 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// The summary as a text table.
-pub fn format_summary(summaries: &[MethodSummary], budget: Budget) -> String {
+/// The summary as a text table, with the targets' median [reference](reference_median).
+pub fn format_summary(summaries: &[MethodSummary], reference: f64, budget: Budget) -> String {
     let mut lines = vec![format!(
-        "{:<10} {:>7} {:>10} {:>10} {:>9} {:>9} {:>8} {:>8}   (budget {})",
+        "{:<10} {:>7} {:>10} {:>10} {:>9} {:>6} {:>9} {:>8} {:>8}   (budget {})",
         "method",
         "targets",
         "median",
         "mean",
         "win/rand",
+        "gap",
         "ms/tgt",
         "engine",
         "note",
@@ -120,17 +137,22 @@ pub fn format_summary(summaries: &[MethodSummary], budget: Budget) -> String {
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{:.0}%", x * 100.0));
     for s in summaries {
         lines.push(format!(
-            "{:<10} {:>7} {:>10.4} {:>10.4} {:>9} {:>9.0} {:>8} {:>8}",
+            "{:<10} {:>7} {:>10.4} {:>10.4} {:>9} {:>6} {:>9.0} {:>8} {:>8}",
             s.method.name(),
             s.targets,
             s.median_distance,
             s.mean_distance,
             pct(s.win_rate_vs_random),
+            pct(s.gap_closed),
             s.median_ms,
             pct(s.engine_recovered),
             pct(s.note_recovered)
         ));
     }
+    lines.push(format!(
+        "phase-random reference (each target's own spectrogram, random phases): median {reference:.4}; \
+         gap: share of the way from random search's median to it"
+    ));
     if let Some(s) = summaries.iter().find(|s| s.onsets_recovered.is_some()) {
         lines.push(format!(
             "onsets recovered within 10 ms: {}; detected per true onset: {:.2}",
@@ -148,6 +170,8 @@ pub struct CategorySummary {
     pub category: String,
     /// Per method, over this category's targets alone.
     pub summary: Vec<MethodSummary>,
+    /// Median MSS of this category's [phase-random references](reference_median).
+    pub reference_median: f64,
 }
 
 /// Summaries per category, by category name; targets without one are left out.
@@ -160,7 +184,11 @@ pub fn summarise_by_category(outcomes: &[TargetOutcome], methods: &[Method]) -> 
         .map(|category| {
             let mine: Vec<TargetOutcome> =
                 outcomes.iter().filter(|o| o.category.as_deref() == Some(category)).cloned().collect();
-            CategorySummary { category: category.to_string(), summary: summarise(&mine, methods) }
+            CategorySummary {
+                category: category.to_string(),
+                summary: summarise(&mine, methods),
+                reference_median: reference_median(&mine),
+            }
         })
         .collect()
 }
@@ -175,6 +203,7 @@ pub fn format_categories(categories: &[CategorySummary]) -> String {
     for s in &first.summary {
         header.push_str(&format!(" {:>16}", s.method.name()));
     }
+    header.push_str(&format!(" {:>10}", "reference"));
     let mut lines = vec!["median MSS per category (× random search's median):".to_string(), header];
     for c in categories {
         let mut line = format!("{:<12} {:>7}", c.category, c.summary.first().map_or(0, |s| s.targets));
@@ -185,7 +214,50 @@ pub fn format_categories(categories: &[CategorySummary]) -> String {
             };
             line.push_str(&format!(" {cell:>16}"));
         }
+        line.push_str(&format!(" {:>10.3}", c.reference_median));
         lines.push(line);
     }
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render_params::RenderParams;
+
+    fn outcome(target: &str, method: Method, distance: f64, reference: f64) -> TargetOutcome {
+        TargetOutcome {
+            target: target.to_string(),
+            category: Some("bird".to_string()),
+            method,
+            distance,
+            reference,
+            params: RenderParams::defaults("x", 0),
+            renders: 1,
+            milliseconds: 1.0,
+            engine_recovered: None,
+            note_recovered: None,
+            onsets_recovered: None,
+            truth: None,
+        }
+    }
+
+    #[test]
+    fn the_gap_runs_from_random_search_to_the_reference() {
+        let outcomes = [
+            outcome("a", Method::Random, 2.0, 1.0),
+            outcome("b", Method::Random, 3.0, 1.5),
+            outcome("a", Method::Hybrid, 1.5, 1.0),
+            outcome("b", Method::Hybrid, 2.0, 1.5),
+        ];
+        // Medians: random 2.5, hybrid 1.75, reference 1.25 (each target counted once).
+        assert_eq!(reference_median(&outcomes), 1.25);
+        let summaries = summarise(&outcomes, &[Method::Random, Method::Hybrid]);
+        assert_eq!(summaries[0].gap_closed, None);
+        assert_eq!(summaries[1].gap_closed, Some(0.6));
+        assert_eq!(summaries[1].median_vs_random, Some(0.7));
+        let categories = summarise_by_category(&outcomes, &[Method::Random, Method::Hybrid]);
+        assert_eq!(categories[0].reference_median, 1.25);
+        assert!(format_categories(&categories).lines().last().unwrap().ends_with("1.250"));
+    }
 }

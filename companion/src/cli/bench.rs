@@ -121,8 +121,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let outcomes = bench::run(&targets, &methods, &library, &index, model.as_ref(), budget);
     let summaries = bench::summarise(&outcomes, &methods);
     let categories = bench::summarise_by_category(&outcomes, &methods);
+    let reference = bench::reference_median(&outcomes);
     let json = serde_json::json!({
         "budget": budget.describe(),
+        "reference_median": reference,
         "summary": summaries,
         "categories": categories,
         "outcomes": outcomes,
@@ -161,7 +163,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 o.params.model
             );
         }
-        out!("{}", bench::format_summary(&summaries, budget));
+        out!("{}", bench::format_summary(&summaries, reference, budget));
         if !categories.is_empty() {
             out!("{}", bench::format_categories(&categories));
         }
@@ -184,18 +186,31 @@ fn file_stem_part(category: &str) -> String {
         .collect()
 }
 
-/// Each method's per-target MSS, in the order the methods ran, over the
-/// targets of `category` where one is given.
+/// Each method's per-target MSS, in the order the methods ran, then the
+/// targets' phase-random references, over the targets of `category` where one is given.
 fn columns(outcomes: &[TargetOutcome], methods: &[Method], category: Option<&str>) -> Vec<MethodColumn> {
-    methods
+    let in_category = |o: &&TargetOutcome| category.is_none() || o.category.as_deref() == category;
+    let mut columns: Vec<MethodColumn> = methods
         .iter()
         .map(|&method| MethodColumn {
             name: method.name().to_string(),
             distances: outcomes
                 .iter()
-                .filter(|o| o.method == method && (category.is_none() || o.category.as_deref() == category))
+                .filter(in_category)
+                .filter(|o| o.method == method)
                 .map(|o| o.distance)
                 .collect(),
         })
-        .collect()
+        .collect();
+    // Every method has the same targets, so the first one's outcomes give each reference once.
+    columns.push(MethodColumn {
+        name: "reference".to_string(),
+        distances: outcomes
+            .iter()
+            .filter(in_category)
+            .filter(|o| Some(&o.method) == methods.first())
+            .map(|o| o.reference)
+            .collect(),
+    });
+    columns
 }
