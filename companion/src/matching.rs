@@ -541,6 +541,13 @@ pub fn sort_by_distance(candidates: &mut [ScoredCandidate]) {
     });
 }
 
+/// A target made of `params`' own OUT render, for tests.
+#[cfg(test)]
+pub(crate) fn rendered_target(params: &RenderParams) -> PreparedTarget {
+    let out: Vec<f32> = render_params(params).iter().map(|f| f[0]).collect();
+    PreparedTarget::new(out, &FeatureExtractor::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -564,8 +571,7 @@ mod tests {
         let mut params = RenderParams::defaults("x", 0);
         params.seconds = 0.3;
         params.trigger = Some(vec![0.05]);
-        let out: Vec<f32> = render_params(&params).iter().map(|f| f[0]).collect();
-        let target = PreparedTarget::new(out, &FeatureExtractor::new());
+        let target = rendered_target(&params);
         assert!((target.onset_delay() - 0.05).abs() < 0.002, "{}", target.onset_delay());
     }
 
@@ -598,8 +604,7 @@ mod tests {
     fn a_drone_falls_back_to_its_start() {
         let mut params = RenderParams::defaults("x", 0);
         params.seconds = 0.6;
-        let out: Vec<f32> = render_params(&params).iter().map(|f| f[0]).collect();
-        let target = PreparedTarget::new(out, &FeatureExtractor::new());
+        let target = rendered_target(&params);
         assert!(target.static_fallback());
         assert_eq!(target.trigger_times, vec![0.0]);
         assert!(target.first_event_features.is_none());
@@ -614,8 +619,7 @@ mod tests {
         let mut truth = RenderParams::defaults("x", 2);
         truth.seconds = 0.4;
         truth.frequency = 0.25;
-        let out: Vec<f32> = render_params(&truth).iter().map(|f| f[0]).collect();
-        let target = PreparedTarget::new(out, &FeatureExtractor::new());
+        let target = rendered_target(&truth);
         // An octave and a fifth too low, then 3 semitones too high.
         for offset in [-19.0 / 12.0, 3.0 / 12.0] {
             let start =
@@ -646,8 +650,7 @@ mod tests {
         crate::library::build(dir.path(), &space, 3, 48, &std::sync::atomic::AtomicBool::new(false)).unwrap();
         let library = crate::library::load(dir.path()).unwrap();
         let own = space.render_params(&library.points[21], "x", space.seconds, 0.0);
-        let out: Vec<f32> = render_params(&own).iter().map(|f| f[0]).collect();
-        let target = PreparedTarget::new(out, &FeatureExtractor::new());
+        let target = rendered_target(&own);
         let near = scored(&target, own.clone());
         assert!(profile_candidates_if_far(&target, &library, std::slice::from_ref(&near), 40).is_empty());
 

@@ -47,7 +47,8 @@ pub fn summarise(outcomes: &[TargetOutcome], methods: &[Method]) -> Vec<MethodSu
                 outcomes.iter().filter(|o| o.method == Method::Random).collect();
             let mut random_distances: Vec<f64> = random.iter().map(|o| o.distance).collect();
             let random_median = median(&mut random_distances);
-            let win_rate = (!random.is_empty() && method != Method::Random).then(|| {
+            let against_random = !random.is_empty() && method != Method::Random;
+            let win_rate = against_random.then(|| {
                 let wins: f64 = mine
                     .iter()
                     .filter_map(|o| random.iter().find(|r| r.target == o.target).map(|r| (o, r)))
@@ -77,11 +78,10 @@ pub fn summarise(outcomes: &[TargetOutcome], methods: &[Method]) -> Vec<MethodSu
             let median_distance = median(&mut distances);
             let reference = reference_median(mine.iter().copied());
             MethodSummary {
-                gap_closed: (!random.is_empty() && method != Method::Random && random_median > reference)
+                gap_closed: (against_random && random_median > reference)
                     .then(|| (random_median - median_distance) / (random_median - reference)),
                 method,
-                median_vs_random: (!random.is_empty() && method != Method::Random)
-                    .then(|| median_distance / random_median),
+                median_vs_random: against_random.then(|| median_distance / random_median),
                 onsets_recovered: onset_share(|c| c.0),
                 onsets_detected_per_true: onset_share(|c| c.2),
                 targets: mine.len(),

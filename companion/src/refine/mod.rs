@@ -225,8 +225,7 @@ pub fn params_at(space: &Space, base: &RenderParams, unit: &[f64]) -> RenderPara
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::FeatureExtractor;
-    use crate::render_batch::render_params;
+    use crate::matching::rendered_target;
 
     #[test]
     fn a_preferred_engine_behind_the_best_start_is_refined_too() {
@@ -234,8 +233,7 @@ mod tests {
         let mut truth = RenderParams::defaults("truth", 4);
         truth.seconds = 0.25;
         truth.harmonics = 0.3;
-        let out: Vec<f32> = render_params(&truth).iter().map(|f| f[0]).collect();
-        let target = PreparedTarget::new(out, &FeatureExtractor::new());
+        let target = rendered_target(&truth);
         let right = target.scored(RenderParams { harmonics: 0.8, timbre: 0.1, ..truth.clone() }, "knn");
         // Put the other engine first, as if it led on MSS.
         let wrong = ScoredCandidate {

@@ -74,8 +74,7 @@ fn grid(knob: &Knob) -> impl Iterator<Item = f64> + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::FeatureExtractor;
-    use crate::render_batch::render_params;
+    use crate::matching::rendered_target;
 
     #[test]
     fn a_sweep_finds_a_knob_far_from_the_start_and_leaves_a_bypassed_lpg_alone() {
@@ -85,8 +84,7 @@ mod tests {
         truth.timbre = 0.8125;
         truth.harmonics = 0.5625;
         truth.morph = 0.4375;
-        let out: Vec<f32> = render_params(&truth).iter().map(|f| f[0]).collect();
-        let target = PreparedTarget::new(out, &FeatureExtractor::new());
+        let target = rendered_target(&truth);
         let start = target.scored(RenderParams { timbre: 0.0625, ..truth.clone() }, "knn");
         let evaluated = sweep(&target, &space, &start, 64, "test");
         let best = evaluated.iter().min_by(|a, b| a.distance.total_cmp(&b.distance)).unwrap();
@@ -109,9 +107,7 @@ mod tests {
         let mut params = RenderParams::defaults("x", 3);
         params.seconds = 0.2;
         params.trigger = Some(vec![0.0]);
-        let out: Vec<f32> =
-            render_params(&RenderParams { harmonics: 0.9, ..params.clone() }).iter().map(|f| f[0]).collect();
-        let target = PreparedTarget::new(out, &FeatureExtractor::new());
+        let target = rendered_target(&RenderParams { harmonics: 0.9, ..params.clone() });
         let start = target.scored(params, "knn");
         let first = sweep(&target, &space, &start, 20, "test");
         assert_eq!(first.len(), 2 * SWEEP_POINTS, "whole knobs only");
